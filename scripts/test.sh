@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-dependencies.sh
 swift build --build-tests
-swift test --skip-build --parallel --num-workers 2 2>&1 | tee .build/test-output.txt
+swift test --skip-build
