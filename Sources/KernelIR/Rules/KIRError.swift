@@ -118,7 +118,7 @@ public enum KIRError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .dtypeMismatch(site, expected, found):
             "\(site): needs \(expected), got \(found)"
         case let .shapeMismatch(site, expected, found):
-            "\(site): needs shape \(expected), got \(found); insert a broadcast or reshape"
+            "\(site): needs \(expected), got \(found); insert a broadcast or reshape"
         case let .invalidAttribute(site, attribute, reason):
             "\(site): attribute '\(attribute)' \(reason)"
         case let .resultTypeMismatch(site, declared, inferred):

@@ -184,7 +184,7 @@ struct Rule {
     }
 
     func requireShape(_ found: Shape, equals expected: Shape) throws(KIRError) {
-        guard found == expected else { throw .shapeMismatch(site, expected: expected.description, found: found) }
+        guard found == expected else { throw .shapeMismatch(site, expected: "shape \(expected)", found: found) }
     }
 
     func requireLength(_ values: [Int], _ rank: Int, _ attribute: String) throws(KIRError) {
