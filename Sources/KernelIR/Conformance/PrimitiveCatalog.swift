@@ -91,6 +91,7 @@ public enum PrimitiveCatalog {
         add("broadcast f32") { b throws(KIRError) in [try b.broadcast(b.parameter(TensorType(.f32, [3, 1]), name: "x"), to: [2, 3, 4])] }
         add("reshape f32") { b throws(KIRError) in [try b.reshape(b.parameter(TensorType(.f32, [2, 6]), name: "x"), to: [3, 2, 2])] }
         add("permute f32") { b throws(KIRError) in [try b.permute(b.parameter(TensorType(.f32, [2, 3, 4]), name: "x"), [2, 0, 1])] }
+        add("reverse f32") { b throws(KIRError) in [try b.reverse(b.parameter(TensorType(.f32, [2, 3, 4]), name: "x"), axes: [0, 2])] }
         add("slice f32 strided") { b throws(KIRError) in
             [try b.slice(b.parameter(TensorType(.f32, [5, 6]), name: "x"), start: [1, 0], limit: [5, 5], stride: [2, 3])]
         }

@@ -96,6 +96,9 @@ extension GraphBuilder {
     /// `x` with its axes reordered.
     public func permute(_ x: Value, _ permutation: [Int]) throws(KIRError) -> Value { try emit(.permute(permutation), [x]) }
 
+    /// `x` flipped along `axes`.
+    public func reverse(_ x: Value, axes: [Int]) throws(KIRError) -> Value { try emit(.reverse(axes: axes), [x]) }
+
     /// A strided window of `x`; `stride` defaults to 1 on every axis.
     public func slice(_ x: Value, start: [Int], limit: [Int], stride: [Int]? = nil) throws(KIRError) -> Value {
         try emit(.slice(start: start, limit: limit, stride: stride ?? start.map { _ in 1 }), [x])

@@ -32,6 +32,7 @@ extension Op {
         case .broadcast: "broadcast"
         case .reshape: "reshape"
         case .permute: "permute"
+        case .reverse: "reverse"
         case .slice: "slice"
         case .concat: "concat"
         case .pad: "pad"
@@ -48,7 +49,7 @@ extension Op {
     public static let mnemonics: [String] =
         UnaryFunction.allCases.map(\.rawValue) + BinaryFunction.allCases.map(\.rawValue)
         + Comparison.allCases.map(\.rawValue)
-        + ["select", "cast", "broadcast", "reshape", "permute", "slice", "concat", "pad"]
+        + ["select", "cast", "broadcast", "reshape", "permute", "reverse", "slice", "concat", "pad"]
         + ReduceKind.allCases.map { "reduce_" + $0.rawValue }
         + ["matmul", "conv", "iota", "constant"] + Distribution.allCases.map { "random_" + $0.rawValue }
 
@@ -64,6 +65,8 @@ extension Op {
             return [("shape", ints(shape.dimensions))]
         case let .permute(permutation):
             return [("permutation", ints(permutation))]
+        case let .reverse(axes):
+            return [("axes", ints(axes))]
         case let .slice(start, limit, stride):
             return [("start", ints(start)), ("limit", ints(limit)), ("stride", ints(stride))]
         case let .concat(axis):
@@ -101,7 +104,7 @@ extension Op {
     public var declaredType: TensorType? {
         switch self {
         case let .iota(_, type), let .constant(_, type), let .random(_, _, type): type
-        case .unary, .binary, .compare, .select, .cast, .broadcast, .reshape, .permute, .slice, .concat,
+        case .unary, .binary, .compare, .select, .cast, .broadcast, .reshape, .permute, .reverse, .slice, .concat,
              .pad, .reduce, .matmul, .convolution: nil
         }
     }

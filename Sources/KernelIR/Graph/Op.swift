@@ -21,6 +21,8 @@ public enum Op: Hashable, Sendable {
     case reshape(to: Shape)
     /// Axes reordered: result axis `i` is operand axis `permutation[i]`.
     case permute([Int])
+    /// The elements in reverse order along each of `axes` (the flip a convolution's gradient needs).
+    case reverse(axes: [Int])
     /// Elements `start[a], start[a] + stride[a], ...` below `limit[a]` along every axis `a`.
     case slice(start: [Int], limit: [Int], stride: [Int])
     /// Operands joined along `axis`; all other dimensions agree.

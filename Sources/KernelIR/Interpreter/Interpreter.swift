@@ -80,6 +80,9 @@ public struct Interpreter: Sendable {
         case .select:
             return store(operands[0].scalars.indices.map { operands[0].scalars[$0] != 0 ? operands[1].scalars[$0] : operands[2].scalars[$0] }, type)
         case .cast:
+            if precision == .float64, type.dtype.isFloatingPoint, operands[0].dtype.isFloatingPoint {
+                return TensorValue(type, scalars: operands[0].scalars)
+            }
             return TensorValue(converting: operands[0].scalars, to: type)
         case .broadcast:
             return store(Layout.broadcast(operands[0], to: type.shape), type)
@@ -87,6 +90,8 @@ public struct Interpreter: Sendable {
             return store(operands[0].scalars, type)
         case let .permute(permutation):
             return store(Layout.permute(operands[0], permutation), type)
+        case let .reverse(axes):
+            return store(Layout.reverse(operands[0], axes: axes), type)
         case let .slice(start, _, stride):
             return store(Layout.slice(operands[0], start: start, stride: stride, to: type.shape), type)
         case let .concat(axis):

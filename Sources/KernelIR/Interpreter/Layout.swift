@@ -39,6 +39,15 @@ enum Layout {
         }
     }
 
+    static func reverse(_ x: TensorValue, axes: [Int]) -> [Double] {
+        let strides = x.shape.strides
+        return (0..<x.shape.elementCount).map { offset in
+            var index = Self.index(of: offset, strides: strides)
+            for axis in axes { index[axis] = x.shape[axis] - 1 - index[axis] }
+            return x.scalars[Self.offset(of: index, strides: strides)]
+        }
+    }
+
     static func slice(_ x: TensorValue, start: [Int], stride: [Int], to shape: Shape) -> [Double] {
         let strides = shape.strides
         let sourceStrides = x.shape.strides

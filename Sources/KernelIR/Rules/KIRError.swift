@@ -76,6 +76,8 @@ public enum KIRError: Error, Hashable, Sendable, CustomStringConvertible {
     case inputMismatch(function: String, reason: String)
     /// A tensor too large for the reference interpreter, which is meant for test-sized data.
     case interpreterLimit(value: String, elements: Int, limit: Int)
+    /// A gradient asked of or with respect to something that has none (integers, bools, compares, iota, random).
+    case notDifferentiable(String)
     /// A feature this version does not support yet.
     case notImplemented(String)
 
@@ -131,6 +133,8 @@ public enum KIRError: Error, Hashable, Sendable, CustomStringConvertible {
             "@\(function): \(reason)"
         case let .interpreterLimit(value, elements, limit):
             "%\(value) has \(elements) elements, more than the reference interpreter's limit of \(limit); run it on a device instead"
+        case let .notDifferentiable(reason):
+            "not differentiable: \(reason)"
         case let .notImplemented(feature):
             "not implemented: \(feature)"
         }

@@ -60,6 +60,13 @@ public enum ShapeRules {
                                         reason: "\(permutation) is not a permutation of 0..<\(x.rank)")
             }
             return x.reshaped(to: Shape(permutation.map { x.shape[$0] }))
+        case let .reverse(axes):
+            let x = try rule.single()
+            for axis in axes { try rule.requireAxis(axis, rank: x.rank, "axes") }
+            guard Set(axes).count == axes.count else {
+                throw .invalidAttribute(site, attribute: "axes", reason: "\(axes) names an axis twice")
+            }
+            return x
         case let .slice(start, limit, stride):
             let x = try rule.single()
             try rule.requireLength(start, x.rank, "start")

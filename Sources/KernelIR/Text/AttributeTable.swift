@@ -40,6 +40,7 @@ struct AttributeTable {
         case "broadcast": return .broadcast(to: try shape("shape"))
         case "reshape": return .reshape(to: try shape("shape"))
         case "permute": return .permute(try integers("permutation"))
+        case "reverse": return .reverse(axes: try integers("axes"))
         case "slice": return .slice(start: try integers("start"), limit: try integers("limit"), stride: try integers("stride"))
         case "concat": return .concat(axis: try integer("axis"))
         case "pad": return .pad(low: try integers("low"), high: try integers("high"), value: try number("value"))
