@@ -137,6 +137,12 @@ struct MalformedKIR: CustomTestStringConvertible, Sendable {
                      .invalidAttribute(site("iota"), attribute: "axis", reason: "names axis 3, out of range for rank 2")),
         MalformedKIR("constant with too few values", body: "  %y = constant() {values = [1.0, 2.0]} : f32[2, 3]",
                      .invalidAttribute(site("constant"), attribute: "values", reason: "lists 2 elements but f32[2, 3] holds 6")),
+        MalformedKIR("integer constant that is not an integer", body: "  %y = constant() {value = 0.5} : i32[2, 3]", type: "i32[2, 3]",
+                     .invalidAttribute(site("constant"), attribute: "value", reason: "holds 0.5, which i32 cannot represent exactly")),
+        MalformedKIR("infinite integer constant", body: "  %y = constant() {values = [1, 2, 3, 4, 5, inf]} : i32[2, 3]", type: "i32[2, 3]",
+                     .invalidAttribute(site("constant"), attribute: "values", reason: "holds inf, which i32 cannot represent exactly")),
+        MalformedKIR("bool constant of 2", body: "  %y = constant() {value = 2} : bool[2, 3]", type: "bool[2, 3]",
+                     .invalidAttribute(site("constant"), attribute: "value", reason: "holds 2.0, which bool cannot represent exactly")),
         MalformedKIR("negative seed", body: "  %y = random_normal() {seed = -3} : f32[2, 3]",
                      .invalidAttribute(site("random_normal"), attribute: "seed", reason: "must be non-negative, got -3")),
     ]

@@ -14,7 +14,7 @@ private func temporaryFile(_ contents: String) throws -> String {
     defer { try? FileManager.default.removeItem(atPath: path) }
     let module = try KIRFile.load(path)
     #expect(module.functions.map(\.name) == ["f"])
-    var command = try ParseCommand.parse([path])
+    let command = try ParseCommand.parse([path])
     try command.run()
 }
 

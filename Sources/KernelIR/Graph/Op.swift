@@ -104,9 +104,31 @@ public struct Convolution: Hashable, Sendable {
 /// The contents of a `constant`: one value repeated, or every element listed in row-major order.
 ///
 /// Values are `Double`s, which hold every `f32`, `f16`, `bf16`, `i32` and `bool` value exactly.
+///
+/// Equality compares bit patterns, so a NaN literal equals itself and `-0.0` differs from `0.0`.
 public enum Literal: Hashable, Sendable {
     /// Every element equals this value.
     case splat(Double)
     /// The elements in row-major order.
     case elements([Double])
+
+    private var bitPatterns: [UInt64] {
+        switch self {
+        case let .splat(value): [value.bitPattern]
+        case let .elements(values): values.map(\.bitPattern)
+        }
+    }
+
+    private var isSplat: Bool {
+        if case .splat = self { true } else { false }
+    }
+
+    public static func == (lhs: Literal, rhs: Literal) -> Bool {
+        lhs.isSplat == rhs.isSplat && lhs.bitPatterns == rhs.bitPatterns
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(isSplat)
+        hasher.combine(bitPatterns)
+    }
 }

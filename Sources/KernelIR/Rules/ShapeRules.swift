@@ -99,8 +99,9 @@ public enum ShapeRules {
             var dimensions = first.shape.dimensions
             dimensions[axis] = total
             return first.reshaped(to: Shape(dimensions))
-        case let .pad(low, high, _):
+        case let .pad(low, high, value):
             let x = try rule.single()
+            try rule.requireRepresentable(value, in: x.dtype, attribute: "value")
             try rule.requireLength(low, x.rank, "low")
             try rule.requireLength(high, x.rank, "high")
             var dimensions: [Int] = []
@@ -146,9 +147,15 @@ public enum ShapeRules {
             return type
         case let .constant(literal, type):
             try rule.arity(0)
-            if case let .elements(values) = literal, values.count != type.elementCount {
-                throw .invalidAttribute(site, attribute: "values",
-                                        reason: "lists \(values.count) elements but \(type) holds \(type.elementCount)")
+            switch literal {
+            case let .splat(value):
+                try rule.requireRepresentable(value, in: type.dtype, attribute: "value")
+            case let .elements(values):
+                guard values.count == type.elementCount else {
+                    throw .invalidAttribute(site, attribute: "values",
+                                            reason: "lists \(values.count) elements but \(type) holds \(type.elementCount)")
+                }
+                for value in values { try rule.requireRepresentable(value, in: type.dtype, attribute: "values") }
             }
             return type
         case let .random(_, seed, type):
@@ -203,6 +210,18 @@ struct Rule {
     func requireAxis(_ axis: Int, rank: Int, _ attribute: String) throws(KIRError) {
         guard (0..<rank).contains(axis) else {
             throw .invalidAttribute(site, attribute: attribute, reason: "names axis \(axis), out of range for rank \(rank)")
+        }
+    }
+
+    /// Integer and bool literals must be exact: `i32` finite integers in range, `bool` 0 or 1.
+    func requireRepresentable(_ value: Double, in dtype: DType, attribute: String) throws(KIRError) {
+        let exact: Bool = switch dtype {
+        case .f32, .f16, .bf16: true
+        case .i32: value.isFinite && value == value.rounded() && Swift.abs(value) <= 2_147_483_648 && value != 2_147_483_648
+        case .bool: value == 0 || value == 1
+        }
+        guard exact else {
+            throw .invalidAttribute(site, attribute: attribute, reason: "holds \(AttributeValue.spell(value)), which \(dtype) cannot represent exactly")
         }
     }
 
