@@ -1,0 +1,155 @@
+/// Turns a graph into a ``Schedule``: fusion decides which values live in memory and which ops
+/// share a kernel, then ``MemoryPlan`` assigns the buffers.
+///
+/// The rules, in order:
+/// - A value is *materialized* (written to a buffer by its own kernel) when it is a result, a
+///   matmul or convolution output, a reduction, an operand of a matmul or convolution, or has more
+///   than one user and is not *cheap*.
+/// - *Cheap* values (constants, iota, and reshape/broadcast/permute/slice/reverse of inputs or
+///   materialized values) are recomputed inside every kernel that uses them: they cost index arithmetic only.
+/// - Every other value is fused into the kernel of its single user, so a kernel is one loop nest
+///   of elementwise and data-movement ops, optionally ending in a reduction.
+/// - A matmul or convolution whose only user starts an elementwise chain of its own shape absorbs
+///   that chain as an epilogue (bias, activation, residual).
+public enum Fusion {
+    /// The schedule of `graph`, which must verify.
+    public static func schedule(_ graph: Graph) -> Schedule {
+        let analysis = Analysis(graph)
+        var kernels: [(root: Int, kernel: Kernel.Kind, body: Graph, inputs: [Int])] = []
+        for index in graph.parameters.count..<graph.valueCount where analysis.isMaterialized[index] {
+            kernels.append(analysis.kernel(rootedAt: index))
+        }
+        return MemoryPlan.schedule(graph, kernels: kernels.map { ($0.root, $0.kernel, $0.body, $0.inputs) })
+    }
+}
+
+/// Per-value facts fusion needs: users, which values are cheap, which are materialized, and which
+/// contractions merge into the kernel of their epilogue.
+struct Analysis {
+    let graph: Graph
+    var users: [[Int]]
+    var isCheap: [Bool]
+    var isMaterialized: [Bool]
+
+    init(_ graph: Graph) {
+        self.graph = graph
+        let count = graph.valueCount
+        let parameterCount = graph.parameters.count
+        users = [[Int]](repeating: [], count: count)
+        for (position, instruction) in graph.instructions.enumerated() {
+            for operand in instruction.operands where !users[operand.index].contains(parameterCount + position) {
+                users[operand.index].append(parameterCount + position)
+            }
+        }
+        isCheap = [Bool](repeating: false, count: count)
+        var isMaterialized = [Bool](repeating: false, count: count)
+        for index in 0..<parameterCount { isMaterialized[index] = true }
+        for (position, instruction) in graph.instructions.enumerated() {
+            let index = parameterCount + position
+            switch instruction.op {
+            case .constant, .iota:
+                isCheap[index] = true
+            case .reshape, .broadcast, .permute, .slice, .reverse:
+                let operand = instruction.operands[0].index
+                isCheap[index] = isCheap[operand] || isMaterialized[operand] || Analysis.isLibraryOrReduction(graph, operand)
+            case .matmul, .convolution, .reduce:
+                isMaterialized[index] = true
+            case .unary, .binary, .compare, .select, .cast, .concat, .pad, .random:
+                break
+            }
+        }
+        for result in graph.results where result.index >= parameterCount { isMaterialized[result.index] = true }
+        for (position, instruction) in graph.instructions.enumerated() {
+            let index = parameterCount + position
+            if users[index].count > 1 && !isCheap[index] { isMaterialized[index] = true }
+            if case .matmul = instruction.op { for operand in instruction.operands { isMaterialized[operand.index] = true } }
+            if case .convolution = instruction.op { for operand in instruction.operands { isMaterialized[operand.index] = true } }
+        }
+        self.isMaterialized = isMaterialized
+        for index in parameterCount..<count where isMaterialized[index] && Analysis.isLibrary(graph, index) {
+            if epilogueRoot(of: index) != nil { self.isMaterialized[index] = false }
+        }
+    }
+
+    static func isLibrary(_ graph: Graph, _ index: Int) -> Bool {
+        switch graph.instruction(defining: Value(index: index))?.op {
+        case .matmul?, .convolution?: true
+        default: false
+        }
+    }
+
+    static func isLibraryOrReduction(_ graph: Graph, _ index: Int) -> Bool {
+        if isLibrary(graph, index) { return true }
+        if case .reduce? = graph.instruction(defining: Value(index: index))?.op { return true }
+        return false
+    }
+
+    static func isElementwise(_ op: Op) -> Bool {
+        switch op {
+        case .unary, .binary, .compare, .select, .cast: true
+        case .broadcast, .reshape, .permute, .reverse, .slice, .concat, .pad, .reduce, .matmul, .convolution,
+             .iota, .constant, .random: false
+        }
+    }
+
+    /// The root of the elementwise chain a contraction's single user starts, if the contraction may
+    /// absorb it: every link elementwise, of the contraction's shape, with one user until a
+    /// materialized root that is not a graph result of the contraction itself.
+    func epilogueRoot(of index: Int) -> Int? {
+        let shape = graph.type(of: Value(index: index)).shape
+        guard users[index].count == 1, !graph.results.contains(Value(index: index)) else { return nil }
+        var current = users[index][0]
+        while true {
+            guard let instruction = graph.instruction(defining: Value(index: current)),
+                  Analysis.isElementwise(instruction.op), instruction.type.shape == shape else { return nil }
+            if isMaterialized[current] { return current }
+            guard users[current].count == 1 else { return nil }
+            current = users[current][0]
+        }
+    }
+
+    /// The kernel that writes materialized value `root`: its body gathers every non-materialized
+    /// producer, stopping at materialized values and parameters, which become the kernel's inputs.
+    func kernel(rootedAt root: Int) -> (root: Int, kernel: Kernel.Kind, body: Graph, inputs: [Int]) {
+        var included: Set<Int> = []
+        var inputs: [Int] = []
+        var stack = [root]
+        while let index = stack.popLast() {
+            guard let instruction = graph.instruction(defining: Value(index: index)) else { continue }
+            included.insert(index)
+            for operand in instruction.operands {
+                let operandIndex = operand.index
+                if included.contains(operandIndex) || inputs.contains(operandIndex) { continue }
+                if operandIndex < graph.parameters.count || (isMaterialized[operandIndex] && operandIndex != root) {
+                    inputs.append(operandIndex)
+                } else {
+                    stack.append(operandIndex)
+                }
+            }
+        }
+        inputs.sort()
+        let builder = GraphBuilder(name: graph.name(of: Value(index: root)))
+        var mapping: [Int: Value] = [:]
+        for input in inputs { mapping[input] = builder.parameter(graph.type(of: Value(index: input)), name: graph.name(of: Value(index: input))) }
+        var kind = Kernel.Kind.loop
+        for index in included.sorted() {
+            guard let instruction = graph.instruction(defining: Value(index: index)) else { continue }
+            let operands = instruction.operands.map { operand -> Value in
+                guard let value = mapping[operand.index] else { preconditionFailure("Fusion: operand of %\(instruction.name) not mapped") }
+                return value
+            }
+            do {
+                mapping[index] = try builder.emit(instruction.op, operands, name: instruction.name)
+            } catch {
+                preconditionFailure("Fusion: re-emitting a verified instruction failed: \(error)")
+            }
+            switch instruction.op {
+            case .matmul, .convolution: kind = .contraction
+            case .reduce where index == root && kind != .contraction: kind = .reduction
+            default: break
+            }
+        }
+        guard let output = mapping[root] else { preconditionFailure("Fusion: root not emitted") }
+        return (root, kind, builder.build(returning: [output]), inputs)
+    }
+}

@@ -1,0 +1,65 @@
+import Testing
+@testable import KernelIR
+
+@Test(arguments: PrimitiveCatalog.cases)
+func scheduledPrimitiveMatchesTheGraph(_ example: PrimitiveCase) throws {
+    let schedule = Fusion.schedule(example.graph)
+    let inputs = example.inputs(seed: 2)
+    #expect(try Interpreter().run(schedule, inputs: inputs) == (try Interpreter().run(example.graph, inputs: inputs)))
+}
+
+@Test(arguments: KernelLibrary.files)
+func scheduledKernelFunctionMatchesTheGraph(_ file: String) throws {
+    for graph in try KernelLibrary.module(file).functions {
+        let schedule = Fusion.schedule(graph)
+        let inputs = PrimitiveCase(name: graph.name, graph: graph, domain: .positive).inputs(seed: 4)
+        #expect(try Interpreter().run(schedule, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)), "\(file) @\(graph.name)")
+    }
+}
+
+@Test func linearIsOneContractionWithItsBiasEpilogue() throws {
+    let graph = try #require(try KernelLibrary.module("linear.kir").functions.first)
+    let schedule = Fusion.schedule(graph)
+    #expect(schedule.kernels.count == 1)
+    #expect(schedule.kernels[0].kind == .contraction)
+    #expect(schedule.kernels[0].body.instructions.map(\.op.mnemonic) == ["matmul", "broadcast", "add"])
+}
+
+@Test func elementwiseChainsFuseIntoOneLoop() throws {
+    let graph = try #require(try KernelLibrary.module("gelu_tanh.kir").functions.first)
+    let schedule = Fusion.schedule(graph)
+    #expect(schedule.kernels.count == 1)
+    #expect(schedule.kernels[0].kind == .loop)
+    #expect(schedule.kernels[0].inputs == [BufferID(index: 0)])
+}
+
+@Test func reductionsEndTheirLoopNests() throws {
+    let graph = try #require(try KernelLibrary.module("mse_loss.kir").functions.first)
+    let schedule = Fusion.schedule(graph)
+    // sub and mul fuse into the reduction; the division by the count is a second, scalar kernel.
+    #expect(schedule.kernels.map(\.kind) == [.reduction, .loop])
+    #expect(schedule.kernels[0].body.instructions.map(\.op.mnemonic) == ["sub", "mul", "reduce_sum"])
+}
+
+@Test func memoryPlanReusesBuffersOfDeadValues() throws {
+    // A chain of reductions: each intermediate dies as soon as the next one is computed.
+    let builder = GraphBuilder(name: "chain")
+    var x = builder.parameter(TensorType(.f32, [4, 4, 4, 4]), name: "x")
+    for _ in 0..<3 {
+        let total = try builder.reduce(.sum, x, over: [0], keepingDimensions: true)
+        x = try builder.exp(builder.broadcast(total, to: [4, 4, 4, 4]))
+        x = try builder.mul(x, x)
+    }
+    let graph = builder.build(returning: [x])
+    let schedule = Fusion.schedule(graph)
+    #expect(schedule.peakBytes < MemoryPlan.unplannedBytes(of: schedule))
+    let input = PrimitiveCase(name: "", graph: graph, domain: .signed).inputs(seed: 1)
+    #expect(try Interpreter().run(schedule, inputs: input) == (try Interpreter().run(graph, inputs: input)))
+}
+
+@Test func scheduleTextSummarisesKernels() throws {
+    let graph = try #require(try KernelLibrary.module("softmax.kir").functions.first)
+    let text = Fusion.schedule(graph).text
+    #expect(text.hasPrefix("schedule @softmax: "))
+    #expect(text.contains("kernel #0 reduction"))
+}
