@@ -73,7 +73,7 @@ extension DType {
         case .f16, .bf16: return floatFormat?.rounded(value) ?? value
         case .i32:
             guard value.isFinite else { return value.isNaN ? 0 : (value < 0 ? Double(Int32.min) : Double(Int32.max)) }
-            let truncated = value.rounded(.towardZero)
+            let truncated = value.rounded(.towardZero) + 0  // + 0 turns -0 into +0: integers have one zero
             if truncated >= Double(Int32.max) { return Double(Int32.max) }
             if truncated <= Double(Int32.min) { return Double(Int32.min) }
             return truncated
