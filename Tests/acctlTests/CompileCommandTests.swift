@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import Testing
+@testable import acctl
+
+private let kernels = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Kernels")
+
+@Test(arguments: ["ir", "schedule"])
+func compileEmitsEachLevel(_ level: String) throws {
+    let command = try CompileCommand.parse([kernels.appendingPathComponent("attention.kir").path, "--function", "attention", "--emit", level])
+    try command.run()
+}
+
+@Test func compileNeedsExactlyOneSource() {
+    #expect(throws: (any Error).self) { try CompileCommand.parse([]) }
+    #expect(throws: (any Error).self) { try CompileCommand.parse(["file.kir", "--model", "vdit-test"]) }
+}
+
+@Test func compileListsKnownModelsAndFunctions() throws {
+    let unknownModel = try CompileCommand.parse(["--model", "vdit-xl"])
+    let error = #expect(throws: ValidationError.self) { try unknownModel.run() }
+    #expect(error?.message == "unknown model 'vdit-xl'; known models: vdit-test, vdit-s, vdit-m")
+    let unknownFunction = try CompileCommand.parse([kernels.appendingPathComponent("silu.kir").path, "--function", "gelu"])
+    let functionError = #expect(throws: ValidationError.self) { try unknownFunction.run() }
+    #expect(functionError?.message == "no function @gelu; the file defines @silu")
+}
