@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import KernelIR
+@testable import Models
+
+/// The vdit-test reference of ../shared/fixtures/vdit-test: weights, one batch, and float64 expectations.
+struct VDiTFixture {
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("shared/fixtures/vdit-test", isDirectory: true)
+
+    let weights: SafetensorsFile
+    let batch: SafetensorsFile
+    let loss: Double
+    let gradientNorms: [String: Double]
+    let losses: [Double]
+
+    init() throws {
+        weights = try SafetensorsFile(contentsOf: Self.directory.appendingPathComponent("weights.safetensors"))
+        batch = try SafetensorsFile(contentsOf: Self.directory.appendingPathComponent("batch.safetensors"))
+        let data = try Data(contentsOf: Self.directory.appendingPathComponent("expected.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        loss = try #require(json["loss"] as? Double)
+        gradientNorms = try #require(json["grad_norms"] as? [String: Double])
+        losses = try #require(json["losses_5_steps"] as? [Double])
+    }
+
+    /// The weights in `program.parameters` order.
+    func parameterValues(for program: VDiTProgram) throws -> [TensorValue] {
+        try program.parameters.map { try weights.tensor(named: $0.name) }
+    }
+
+    /// `x0`, `eps`, `t`.
+    func batchValues() throws -> [TensorValue] {
+        try ["x0", "eps", "t"].map { try batch.tensor(named: $0) }
+    }
+}
+
+func isClose(_ actual: Double, _ expected: Double, relative: Double) -> Bool {
+    Swift.abs(actual - expected) <= relative * Swift.abs(expected)
+}
+
+func scalar(_ value: Double) -> TensorValue { TensorValue(converting: [value], to: TensorType(.f32, [])) }
+
+/// Runs `steps` AdamW steps of `step` (a ``VDiTProgram/trainingStepGraph()``) from the fixture's
+/// weights with zero moments, returning the loss at the start of each step.
+func trainingLosses(_ run: (Graph, [TensorValue]) throws -> [TensorValue], step: Graph, program: VDiTProgram,
+                    fixture: VDiTFixture, steps: Int) throws -> [Double] {
+    var parameters = try fixture.parameterValues(for: program)
+    var first = parameters.map { TensorValue(repeating: 0, $0.type) }
+    var second = first
+    let batch = try fixture.batchValues()
+    var losses: [Double] = []
+    for index in 1...steps {
+        let corrections = [scalar(1e-3), scalar(0), scalar(1 - pow(0.9, Double(index))), scalar(1 - pow(0.999, Double(index)))]
+        let outputs = try run(step, parameters + first + second + batch + corrections)
+        losses.append(outputs[0].scalars[0])
+        let count = parameters.count
+        parameters = Array(outputs[1...count])
+        first = Array(outputs[(count + 1)...(2 * count)])
+        second = Array(outputs[(2 * count + 1)...(3 * count)])
+    }
+    return losses
+}
+
+@Test func forwardLossAndGradientNormsMatchTheFixture() throws {
+    let fixture = try VDiTFixture()
+    let program = VDiTProgram(configuration: .test)
+    let lossAndGradients = try Gradient.valueAndGrad(of: program.lossGraph(), wrt: program.parameters.map(\.name))
+    let outputs = try Interpreter().run(lossAndGradients, inputs: try fixture.parameterValues(for: program) + fixture.batchValues())
+    #expect(isClose(outputs[0].scalars[0], fixture.loss, relative: 1e-4), "loss \(outputs[0].scalars[0]) vs \(fixture.loss)")
+    #expect(fixture.gradientNorms.count == program.parameters.count)
+    for (index, parameter) in program.parameters.enumerated() {
+        let norm = outputs[1 + index].scalars.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let expected = try #require(fixture.gradientNorms[parameter.name])
+        #expect(isClose(norm, expected, relative: 1e-3), "\(parameter.name): \(norm) vs \(expected)")
+    }
+}
+
+@Test func adamWStepsFollowTheFixtureLosses() throws {
+    let fixture = try VDiTFixture()
+    let program = VDiTProgram(configuration: .test)
+    let step = try program.trainingStepGraph()
+    let losses = try trainingLosses({ try Interpreter().run($0, inputs: $1) }, step: step, program: program,
+                                    fixture: fixture, steps: fixture.losses.count)
+    for (actual, expected) in zip(losses, fixture.losses) {
+        #expect(isClose(actual, expected, relative: 1e-4), "\(losses) vs \(fixture.losses)")
+    }
+}
+
+@Test func scheduledTrainingStepMatchesTheGraph() throws {
+    let fixture = try VDiTFixture()
+    let program = VDiTProgram(configuration: .test)
+    let step = try program.trainingStepGraph()
+    let schedule = Fusion.schedule(step)
+    let direct = try trainingLosses({ try Interpreter().run($0, inputs: $1) }, step: step, program: program, fixture: fixture, steps: 2)
+    let scheduled = try trainingLosses({ _, inputs in try Interpreter().run(schedule, inputs: inputs) }, step: step,
+                                       program: program, fixture: fixture, steps: 2)
+    for (a, b) in zip(direct, scheduled) { #expect(isClose(a, b, relative: 1e-5)) }
+}
+
+@Test func lossFallsOverThirtyStepsOnAFixedBatch() throws {
+    let fixture = try VDiTFixture()
+    let program = VDiTProgram(configuration: .test)
+    let step = try program.trainingStepGraph().optimized()
+    let losses = try trainingLosses({ try Interpreter().run($0, inputs: $1) }, step: step, program: program, fixture: fixture, steps: 30)
+    let last = try #require(losses.last)
+    #expect(last < 0.8 * losses[0], "\(losses)")
+    #expect(zip(losses, losses.dropFirst()).allSatisfy { $1 < $0 }, "\(losses)")
+}
