@@ -1,0 +1,130 @@
+import CBLAS
+import Dispatch
+import KernelIR
+
+/// One NUMA node's cores and memory as a device (`cpu:0`, `cpu:1`, ...): buffers on the node,
+/// schedules compiled to OpenBLAS calls and loop kernels, runs on a pool pinned to the node.
+///
+/// ``execute(_:inputs:outputs:)`` runs in submission order on the device's serial queue;
+/// ``run(_:inputs:outputs:)`` runs on the calling thread, for callers that wait anyway.
+public final class CPUDevice: Device {
+    /// The device's id.
+    public let id: DeviceID
+    /// What the device reports about itself.
+    public let info: DeviceInfo
+    let node: CPUNode
+    let pool: WorkerPool
+    private let queue: DispatchQueue
+    private let makeLoopKernels: LoopKernelFactory
+    let faults = FaultInjection()
+
+    /// Opens `node`; loop kernels come from `makeLoopKernels`. Sets OpenBLAS's thread count to the
+    /// pool's, so a GEMM and the pool never ask for more threads than the node has cores.
+    init(node: CPUNode, info: DeviceInfo, makeLoopKernels: @escaping LoopKernelFactory = interpretedLoopKernels) {
+        id = node.id
+        self.info = info
+        self.node = node
+        pool = WorkerPool(cpus: node.cpus)
+        queue = DispatchQueue(label: "acc.\(node.id)", qos: .userInitiated)
+        self.makeLoopKernels = makeLoopKernels
+        openblas_set_num_threads(Int32(clamping: pool.threadCount))
+    }
+
+    /// A new buffer of `byteCount` bytes on the device's node, uninitialised and 64-byte aligned.
+    /// - Throws: ``BackendError/allocationTooLarge(_:requested:maximum:)`` beyond the node's
+    ///   memory (or for a negative size), ``BackendError/outOfMemory(_:requested:available:)``
+    ///   when the system refuses.
+    public func allocate(byteCount: Int) throws(BackendError) -> any Buffer {
+        guard byteCount >= 0, byteCount <= node.memoryBytes else {
+            throw .allocationTooLarge(id, requested: byteCount, maximum: node.memoryBytes)
+        }
+        guard let memory = NodeMemory(byteCount: byteCount, node: node.node) else {
+            throw .outOfMemory(id, requested: byteCount, available: node.currentFreeMemoryBytes())
+        }
+        return CPUBuffer(device: id, memory: memory)
+    }
+
+    /// Copies host bytes into `buffer`.
+    /// - Throws: ``BackendError/bufferMismatch(_:reason:)`` for another device's buffer or a size
+    ///   that differs, ``BackendError/bufferFreed(_:)`` for a freed one.
+    public func copy(from bytes: UnsafeRawBufferPointer, to buffer: any Buffer) throws(BackendError) {
+        try own(buffer, byteCount: bytes.count, direction: "copying \(bytes.count) host bytes into").withUnsafeMutableBytes { target throws(BackendError) in
+            if let source = bytes.baseAddress, let base = target.baseAddress { base.copyMemory(from: source, byteCount: bytes.count) }
+        }
+    }
+
+    /// Copies `buffer`'s bytes to the host.
+    /// - Throws: ``BackendError/bufferMismatch(_:reason:)`` for another device's buffer or a size
+    ///   that differs, ``BackendError/bufferFreed(_:)`` for a freed one.
+    public func copy(from buffer: any Buffer, to bytes: UnsafeMutableRawBufferPointer) throws(BackendError) {
+        try own(buffer, byteCount: bytes.count, direction: "copying into \(bytes.count) host bytes from").withUnsafeMutableBytes { source throws(BackendError) in
+            if let target = bytes.baseAddress, let base = source.baseAddress { target.copyMemory(from: base, byteCount: bytes.count) }
+        }
+    }
+
+    /// Compiles `schedule`: OpenBLAS plans for its contractions, loop kernels for the rest.
+    /// - Throws: ``BackendError/invalidProgram(_:_:)`` for a malformed schedule,
+    ///   ``BackendError/notImplemented(_:_:)`` for contractions beyond OpenBLAS's integer range,
+    ///   and the kernel compiler's ``BackendError/compilationFailed(_:kernel:log:source:)``.
+    public func compile(_ schedule: Schedule) throws(BackendError) -> any Executable {
+        try CPUExecutable(schedule: schedule, device: id, node: node.node, makeLoopKernels: makeLoopKernels)
+    }
+
+    /// Enqueues a run on the device's serial queue and returns at once; the event reports the
+    /// errors ``run(_:inputs:outputs:)`` throws. Wrong buffer counts, sizes or devices fail the
+    /// event before anything is enqueued.
+    public func execute(_ executable: any Executable, inputs: [any Buffer], outputs: [any Buffer]) -> Event {
+        do throws(BackendError) {
+            let compiled = try own(executable)
+            try compiled.checkCounts(inputs: inputs.count, outputs: outputs.count)
+            for (index, buffer) in inputs.enumerated() { _ = try compiled.check(buffer, role: "input \(index)", type: compiled.schedule.inputTypes[index]) }
+            for (index, buffer) in outputs.enumerated() { _ = try compiled.check(buffer, role: "output \(index)", type: compiled.schedule.outputs[index].type) }
+        } catch {
+            return Event.completed(error: error)
+        }
+        let event = Event()
+        queue.async { [self] in
+            do throws(BackendError) {
+                try run(executable, inputs: inputs, outputs: outputs)
+                event.complete()
+            } catch {
+                event.complete(error: error)
+            }
+        }
+        return event
+    }
+
+    /// Runs `executable` on the calling thread (with the worker pool) and returns when the outputs
+    /// are written: the launch path with the least overhead. Safe to call from many threads at once.
+    /// - Throws: ``BackendError/bufferMismatch(_:reason:)`` for a wrong executable or wrong
+    ///   buffers, ``BackendError/bufferFreed(_:)``, ``BackendError/outOfMemory(_:requested:available:)``
+    ///   and ``BackendError/deviceLost(_:reason:)``.
+    public func run(_ executable: any Executable, inputs: [any Buffer], outputs: [any Buffer]) throws(BackendError) {
+        try own(executable).run(inputs: inputs, outputs: outputs, pool: pool, faults: faults,
+                                freeBytes: { node.currentFreeMemoryBytes() })
+    }
+
+    /// Makes every later run fail with ``BackendError/deviceLost(_:reason:)`` carrying `reason`
+    /// (checked before each kernel, so a run in flight fails mid-way), or heals the device when
+    /// `reason` is `nil`. For tests of failure handling.
+    package func simulateFailure(_ reason: String?) {
+        faults.fail(reason)
+    }
+
+    private func own(_ executable: any Executable) throws(BackendError) -> CPUExecutable {
+        guard let compiled = executable as? CPUExecutable, compiled.device == id else {
+            throw .bufferMismatch(id, reason: "the executable was compiled for \(executable.device), not \(id); compile the schedule for \(id)")
+        }
+        return compiled
+    }
+
+    private func own(_ buffer: any Buffer, byteCount: Int, direction: String) throws(BackendError) -> CPUBuffer {
+        guard let owned = buffer as? CPUBuffer, owned.device == id else {
+            throw .bufferMismatch(id, reason: "\(direction) a buffer of \(buffer.device); use a buffer allocated on \(id)")
+        }
+        guard owned.byteCount == byteCount else {
+            throw .bufferMismatch(id, reason: "\(direction) a buffer of \(owned.byteCount) bytes; the sizes must match")
+        }
+        return owned
+    }
+}

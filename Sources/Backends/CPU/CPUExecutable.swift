@@ -1,0 +1,120 @@
+import KernelIR
+
+/// A schedule compiled for a CPU device: one launch per kernel, the arena layout, and a pool of
+/// arenas reused across runs.
+final class CPUExecutable: Executable {
+    /// The device it was compiled for.
+    let device: DeviceID
+    /// The schedule it runs.
+    let schedule: Schedule
+    /// The kernels, in order.
+    let steps: [CPUStep]
+    /// Where slots and scratch lie in a run's arena.
+    let layout: ArenaLayout
+    /// Idle arenas.
+    let arenas: ArenaPool
+
+    /// Plans `schedule` for `device`, whose memory is on NUMA `node`; `makeLoopKernels` builds the
+    /// loop, reduction and epilogue kernels in one call.
+    /// - Throws: ``BackendError/invalidProgram(_:_:)`` for a schedule whose kernels do not fit its
+    ///   buffers, ``BackendError/notImplemented(_:_:)`` for contractions OpenBLAS cannot take, and
+    ///   what `makeLoopKernels` throws.
+    init(schedule: Schedule, device: DeviceID, node: Int?, makeLoopKernels: LoopKernelFactory) throws(BackendError) {
+        try Self.validate(schedule, device: device)
+        let inputCount = schedule.inputTypes.count
+        let resultScratchIndex = inputCount + schedule.slotByteCounts.count
+        var loopSources: [Kernel] = []
+        for kernel in schedule.kernels {
+            if kernel.kind == .contraction {
+                if let epilogue = kernel.contractionParts?.epilogue { loopSources.append(epilogue) }
+            } else {
+                loopSources.append(kernel)
+            }
+        }
+        let loopKernels = try makeLoopKernels(loopSources)
+        guard loopKernels.count == loopSources.count else {
+            throw .compilationFailed(device, kernel: schedule.name, log: "the kernel compiler returned \(loopKernels.count) kernels for \(loopSources.count)", source: "")
+        }
+        var nextLoopKernel = 0
+        var steps: [CPUStep] = []
+        var resultScratchBytes = 0
+        var workScratchBytes = 0
+        for kernel in schedule.kernels {
+            let buffers = kernel.inputs.map(\.index) + [kernel.output.index]
+            guard kernel.kind == .contraction else {
+                steps.append(.loop(LoopLaunch(kernel: loopKernels[nextLoopKernel], for: kernel, buffers: buffers)))
+                nextLoopKernel += 1
+                continue
+            }
+            guard let parts = kernel.contractionParts,
+                  parts.operandInputs.count == 2, parts.operandInputs.allSatisfy({ $0 < kernel.inputs.count }) else {
+                throw .invalidProgram(device, .malformedGraph(function: schedule.name, reason: "contraction kernel '\(kernel.body.name)' does not read its operands from its inputs"))
+            }
+            let (leftType, rightType) = (kernel.body.parameters[parts.operandInputs[0]].type, kernel.body.parameters[parts.operandInputs[1]].type)
+            let operation: ContractionLaunch.Operation
+            switch parts.op {
+            case .matmul:
+                operation = .matmul(try GEMMPlan(left: leftType, right: rightType, output: parts.type, device: device))
+            case let .convolution(attributes):
+                operation = .convolution(try ConvolutionPlan(input: leftType, filter: rightType, output: parts.type, attributes: attributes, device: device))
+            default:
+                throw .invalidProgram(device, .malformedGraph(function: schedule.name, reason: "contraction kernel '\(kernel.body.name)' has no matmul or convolution"))
+            }
+            workScratchBytes = max(workScratchBytes, operation.scratchByteCount)
+            var launch = ContractionLaunch(name: kernel.body.name, operation: operation,
+                                           left: kernel.inputs[parts.operandInputs[0]].index, right: kernel.inputs[parts.operandInputs[1]].index,
+                                           result: kernel.output.index, resultByteCount: parts.type.byteCount, epilogue: nil)
+            if let epilogue = parts.epilogue {
+                // In place only when each result element is exactly where its output element goes.
+                let outputType = kernel.body.resultTypes[0]
+                if outputType.dtype.byteCount != parts.type.dtype.byteCount {
+                    launch.result = resultScratchIndex
+                    resultScratchBytes = max(resultScratchBytes, parts.type.byteCount)
+                }
+                let epilogueBuffers = kernel.inputs.map(\.index) + [launch.result, kernel.output.index]
+                launch.epilogue = LoopLaunch(kernel: loopKernels[nextLoopKernel], for: epilogue, buffers: epilogueBuffers)
+                nextLoopKernel += 1
+            }
+            steps.append(.contraction(launch))
+        }
+        self.device = device
+        self.schedule = schedule
+        self.steps = steps
+        layout = ArenaLayout(inputCount: inputCount, slotByteCounts: schedule.slotByteCounts, resultScratchBytes: resultScratchBytes,
+                             workScratchBytes: workScratchBytes, outputCount: schedule.outputs.count)
+        arenas = ArenaPool(layout: layout, node: node)
+    }
+
+    /// Checks that every kernel's buffers exist and are large enough for what it reads and
+    /// writes, so that no schedule, however built, makes a kernel touch memory it does not own.
+    static func validate(_ schedule: Schedule, device: DeviceID) throws(BackendError) {
+        let inputCount = schedule.inputTypes.count
+        func capacity(_ buffer: BufferID) -> Int? {
+            if buffer.index >= 0, buffer.index < inputCount { return schedule.inputTypes[buffer.index].byteCount }
+            let slot = buffer.index - inputCount
+            return slot >= 0 && slot < schedule.slotByteCounts.count ? schedule.slotByteCounts[slot] : nil
+        }
+        func reject(_ reason: String) -> BackendError {
+            .invalidProgram(device, .malformedGraph(function: schedule.name, reason: reason))
+        }
+        for (position, kernel) in schedule.kernels.enumerated() {
+            guard kernel.body.parameters.count == kernel.inputs.count, kernel.body.results.count == 1 else {
+                throw reject("kernel #\(position) has \(kernel.body.parameters.count) parameters for \(kernel.inputs.count) buffers and \(kernel.body.results.count) results")
+            }
+            for (buffer, parameter) in zip(kernel.inputs, kernel.body.parameters) {
+                guard let bytes = capacity(buffer), bytes >= parameter.type.byteCount else {
+                    throw reject("kernel #\(position) reads \(parameter.type) from \(buffer), which holds \(capacity(buffer).map { "\($0) bytes" } ?? "nothing")")
+                }
+            }
+            let outputType = kernel.body.resultTypes[0]
+            guard !schedule.isInput(kernel.output), let bytes = capacity(kernel.output), bytes >= outputType.byteCount else {
+                throw reject("kernel #\(position) writes \(outputType) to \(kernel.output), which is an input or too small")
+            }
+        }
+        for (buffer, type) in schedule.outputs {
+            guard let bytes = capacity(buffer), bytes >= type.byteCount else {
+                throw reject("result \(buffer) is not a buffer holding \(type)")
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import CBLAS
+import KernelIR
+
+/// A matmul lowered to OpenBLAS: `[..., m, k] x [..., k, n]` with numpy-broadcast batch dimensions,
+/// row-major, with no copies of `f32` operands.
+///
+/// When the right operand has no batch and the left is not broadcast (a linear layer), the batch
+/// folds into the rows of one `sgemm`. Otherwise each output batch is one `sgemm` at precomputed
+/// offsets; small ones, which OpenBLAS runs single-threaded anyway, are spread over the worker pool.
+/// `f16` and `bf16` operands are widened to `f32` scratch, multiplied, and rounded back once;
+/// `i32` uses a plain wrapping loop, as the interpreter's two's-complement semantics require.
+struct GEMMPlan: Sendable {
+    /// The operands' and result's dtype.
+    let dtype: DType
+    /// Rows of each product: `m`, or batch × `m` when the batch is folded.
+    let rows: Int
+    /// Columns of the result.
+    let columns: Int
+    /// The shared dimension.
+    let depth: Int
+    /// Per product, the element offsets of its left and right matrices.
+    let offsets: [(left: Int, right: Int)]
+    private let leftCount: Int
+    private let rightCount: Int
+    private let outputCount: Int
+
+    /// OpenBLAS runs products of at most this many multiply-adds on the calling thread
+    /// (`GEMM_MULTITHREAD_THRESHOLD` × 65536 in its `interface/gemm.c`): below it, batches go to the pool.
+    static let singleThreadedWork = 1 << 18
+
+    /// Plans `left x right -> output`.
+    /// - Throws: ``BackendError/notImplemented(_:_:)`` for a dimension beyond OpenBLAS's 32-bit integers.
+    init(left: TensorType, right: TensorType, output: TensorType, device: DeviceID) throws(BackendError) {
+        let rank = output.rank
+        let (m, n) = (output.shape[rank - 2], output.shape[rank - 1])
+        let k = left.shape[left.rank - 1]
+        let batchShape = Shape(Array(output.shape.dimensions.dropLast(2)))
+        let leftBatch = Array(left.shape.dimensions.dropLast(2))
+        let rightBatch = Array(right.shape.dimensions.dropLast(2))
+        dtype = output.dtype
+        columns = n
+        depth = k
+        leftCount = left.elementCount
+        rightCount = right.elementCount
+        outputCount = output.elementCount
+        if rightBatch.reduce(1, *) == 1, leftBatch.reduce(1, *) == batchShape.elementCount {
+            rows = batchShape.elementCount * m
+            offsets = [(0, 0)]
+        } else {
+            rows = m
+            let batchStrides = batchShape.strides
+            func offset(_ operand: TensorType, _ batch: [Int], _ batchIndex: [Int]) -> Int {
+                let strides = operand.shape.strides
+                let skipped = batchIndex.count - batch.count
+                var offset = 0
+                for (axis, size) in batch.enumerated() where size != 1 { offset += batchIndex[axis + skipped] * strides[axis] }
+                return offset
+            }
+            offsets = (0..<batchShape.elementCount).map { batch in
+                var index = [Int](repeating: 0, count: batchStrides.count)
+                var remainder = batch
+                for (axis, stride) in batchStrides.enumerated() {
+                    index[axis] = remainder / stride
+                    remainder %= stride
+                }
+                return (offset(left, leftBatch, index), offset(right, rightBatch, index))
+            }
+        }
+        for dimension in [rows, n, k] where blasint(exactly: dimension) == nil {
+            throw .notImplemented(device, "matmul \(left) x \(right): dimension \(dimension) exceeds OpenBLAS's 32-bit integers")
+        }
+    }
+
+    /// Scratch the run needs: `f32` copies of both operands and the result for `f16`/`bf16`.
+    var scratchByteCount: Int {
+        dtype == .f16 || dtype == .bf16 ? (Self.aligned(leftCount) + Self.aligned(rightCount) + Self.aligned(outputCount)) * 4 : 0
+    }
+
+    /// Computes `output = left x right`; `scratch` holds ``scratchByteCount`` bytes, 64-byte aligned.
+    func run(left: UnsafeRawPointer, right: UnsafeRawPointer, output: UnsafeMutableRawPointer,
+             scratch: UnsafeMutableRawPointer, pool: WorkerPool) {
+        switch dtype {
+        case .f32:
+            multiply(left.assumingMemoryBound(to: Float.self), right.assumingMemoryBound(to: Float.self),
+                     output.assumingMemoryBound(to: Float.self), pool: pool)
+        case .f16, .bf16:
+            let wideLeft = scratch.assumingMemoryBound(to: Float.self)
+            let wideRight = wideLeft + Self.aligned(leftCount)
+            let wideOutput = wideRight + Self.aligned(rightCount)
+            Self.widen(left, dtype: dtype, count: leftCount, into: wideLeft, pool: pool)
+            Self.widen(right, dtype: dtype, count: rightCount, into: wideRight, pool: pool)
+            multiply(wideLeft, wideRight, wideOutput, pool: pool)
+            Self.narrow(wideOutput, count: outputCount, to: dtype, into: output, pool: pool)
+        case .i32:
+            multiplyIntegers(left.assumingMemoryBound(to: Int32.self), right.assumingMemoryBound(to: Int32.self),
+                             output.assumingMemoryBound(to: Int32.self), pool: pool)
+        case .bool:
+            preconditionFailure("GEMMPlan: the shape rule rejects bool matmul")
+        }
+    }
+
+    private func multiply(_ left: UnsafePointer<Float>, _ right: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+        let (rows, columns, depth, offsets) = (rows, columns, depth, offsets)
+        let product = rows * columns
+        let work = product * depth
+        let body = { (batches: Range<Int>) in
+            for batch in batches {
+                Self.sgemm(rows: rows, columns: columns, depth: depth,
+                           left: left + offsets[batch].left, leftStride: depth,
+                           right: right + offsets[batch].right, rightStride: columns,
+                           output: output + batch * product, outputStride: columns)
+            }
+        }
+        if offsets.count > 1, work <= Self.singleThreadedWork {
+            pool.parallelFor(0..<offsets.count, minimumChunk: Self.singleThreadedWork / max(1, work), body)
+        } else {
+            body(0..<offsets.count)
+        }
+    }
+
+    private func multiplyIntegers(_ left: UnsafePointer<Int32>, _ right: UnsafePointer<Int32>, _ output: UnsafeMutablePointer<Int32>, pool: WorkerPool) {
+        let (rows, columns, depth, offsets) = (rows, columns, depth, offsets)
+        let product = rows * columns
+        pool.parallelFor(0..<offsets.count, minimumChunk: max(1, Self.singleThreadedWork / max(1, product * depth))) { batches in
+            for batch in batches {
+                let a = left + offsets[batch].left, b = right + offsets[batch].right, c = output + batch * product
+                c.update(repeating: 0, count: product)
+                for i in 0..<rows {
+                    for p in 0..<depth {
+                        let scale = a[i * depth + p]
+                        for j in 0..<columns { c[i * columns + j] &+= scale &* b[p * columns + j] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One row-major `sgemm`, `output = left x right`, with strides in elements; a zero depth writes zeros.
+    static func sgemm(rows: Int, columns: Int, depth: Int, left: UnsafePointer<Float>, leftStride: Int,
+                      right: UnsafePointer<Float>, rightStride: Int, output: UnsafeMutablePointer<Float>, outputStride: Int) {
+        guard rows > 0, columns > 0 else { return }
+        guard depth > 0 else {
+            for row in 0..<rows { (output + row * outputStride).update(repeating: 0, count: columns) }
+            return
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(rows), blasint(columns), blasint(depth),
+                    1, left, blasint(leftStride), right, blasint(rightStride), 0, output, blasint(outputStride))
+    }
+
+    /// Element counts rounded up to whole cache lines of `f32`s, so each scratch array starts 64-byte aligned.
+    static func aligned(_ count: Int) -> Int { (count + 15) & ~15 }
+
+    /// Widens 16-bit floats into `f32` scratch, in parallel for large tensors.
+    static func widen(_ source: UnsafeRawPointer, dtype: DType, count: Int, into target: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+        pool.parallelFor(0..<count, minimumChunk: 1 << 16) { range in
+            HalfPrecision.widen(source + range.lowerBound * 2, dtype: dtype, count: range.count, into: target + range.lowerBound)
+        }
+    }
+
+    /// Rounds `f32` scratch to 16-bit floats, in parallel for large tensors.
+    static func narrow(_ source: UnsafePointer<Float>, count: Int, to dtype: DType, into target: UnsafeMutableRawPointer, pool: WorkerPool) {
+        pool.parallelFor(0..<count, minimumChunk: 1 << 16) { range in
+            HalfPrecision.narrow(source + range.lowerBound, count: range.count, to: dtype, into: target + range.lowerBound * 2)
+        }
+    }
+}
