@@ -11,11 +11,13 @@ enum CPUTestDevice {
         try #require(CPUBackend().discover().devices.first as? CPUDevice, "discovery found no CPU device")
     }
 
-    /// A new device over the whole machine with id `cpu:<node>`; its memory is not NUMA-bound.
-    static func isolated(node: Int = 0, memoryBytes: Int = 1 << 30) -> CPUDevice {
+    /// A new device over the whole machine with id `cpu:<node>`, whose memory is not NUMA-bound
+    /// below ``NodeMemory/numaThreshold`` bytes; loop kernels come from `makeLoopKernels`.
+    static func isolated(node: Int = 0, makeLoopKernels: @escaping LoopKernelFactory = interpretedLoopKernels) -> CPUDevice {
         let cores = CPUTopology.allowedCPUs()
+        let memoryBytes = 1 << 30
         let node = CPUNode(node: node, cpus: cores.isEmpty ? [0] : cores, memoryBytes: memoryBytes, freeMemoryBytes: memoryBytes)
-        return CPUDevice(node: node, info: CPUBackend.info(for: node, host: CPUHostInfo.parse(cpuinfo: "")))
+        return CPUDevice(node: node, info: CPUBackend.info(for: node, host: CPUHostInfo.parse(cpuinfo: "")), makeLoopKernels: makeLoopKernels)
     }
 }
 

@@ -1,6 +1,7 @@
 import CBLAS
 import Dispatch
 import KernelIR
+import Synchronization
 
 /// One NUMA node's cores and memory as a device (`cpu:0`, `cpu:1`, ...): buffers on the node,
 /// schedules compiled to OpenBLAS calls and loop kernels, runs on a pool pinned to the node.
@@ -17,6 +18,8 @@ public final class CPUDevice: Device {
     private let queue: DispatchQueue
     private let makeLoopKernels: LoopKernelFactory
     let faults = FaultInjection()
+    /// Runs submitted through ``execute(_:inputs:outputs:)`` and not yet finished.
+    private let inFlight = Atomic<Int>(0)
 
     /// Opens `node`; loop kernels come from `makeLoopKernels`. Sets OpenBLAS's thread count to the
     /// pool's, so a GEMM and the pool never ask for more threads than the node has cores.
@@ -73,6 +76,10 @@ public final class CPUDevice: Device {
     /// Enqueues a run on the device's serial queue and returns at once; the event reports the
     /// errors ``run(_:inputs:outputs:)`` throws. Wrong buffer counts, sizes or devices fail the
     /// event before anything is enqueued.
+    ///
+    /// A tiny executable (``CPUExecutable/runsInline``) submitted while nothing else is in flight
+    /// runs on the calling thread instead: it finishes sooner than a hop to the queue and back
+    /// would take (tens of microseconds), and with nothing queued the order is the same.
     public func execute(_ executable: any Executable, inputs: [any Buffer], outputs: [any Buffer]) -> Event {
         do throws(BackendError) {
             let compiled = try own(executable)
@@ -83,15 +90,25 @@ public final class CPUDevice: Device {
             return Event.completed(error: error)
         }
         let event = Event()
-        queue.async { [self] in
-            do throws(BackendError) {
-                try run(executable, inputs: inputs, outputs: outputs)
-                event.complete()
-            } catch {
-                event.complete(error: error)
-            }
+        if (executable as? CPUExecutable)?.runsInline == true,
+           inFlight.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged {
+            complete(event, running: executable, inputs: inputs, outputs: outputs)
+            return event
         }
+        inFlight.add(1, ordering: .acquiringAndReleasing)
+        queue.async { [self] in complete(event, running: executable, inputs: inputs, outputs: outputs) }
         return event
+    }
+
+    private func complete(_ event: Event, running executable: any Executable, inputs: [any Buffer], outputs: [any Buffer]) {
+        do throws(BackendError) {
+            try run(executable, inputs: inputs, outputs: outputs)
+            inFlight.subtract(1, ordering: .acquiringAndReleasing)
+            event.complete()
+        } catch {
+            inFlight.subtract(1, ordering: .acquiringAndReleasing)
+            event.complete(error: error)
+        }
     }
 
     /// Runs `executable` on the calling thread (with the worker pool) and returns when the outputs

@@ -13,6 +13,13 @@ final class CPUExecutable: Executable {
     let layout: ArenaLayout
     /// Idle arenas.
     let arenas: ArenaPool
+    /// Whether a run is so small (a few microseconds) that ``CPUDevice/execute(_:inputs:outputs:)``
+    /// should run it on the caller rather than hop to the device queue.
+    let runsInline: Bool
+
+    /// FLOPs and bytes moved at or below which a run counts as tiny.
+    static let inlineFLOPs = 1 << 16
+    static let inlineBytes = 1 << 16
 
     /// Plans `schedule` for `device`, whose memory is on NUMA `node`; `makeLoopKernels` builds the
     /// loop, reduction and epilogue kernels in one call.
@@ -83,6 +90,7 @@ final class CPUExecutable: Executable {
         layout = ArenaLayout(inputCount: inputCount, slotByteCounts: schedule.slotByteCounts, resultScratchBytes: resultScratchBytes,
                              workScratchBytes: workScratchBytes, outputCount: schedule.outputs.count)
         arenas = ArenaPool(layout: layout, node: node)
+        runsInline = schedule.flops <= Self.inlineFLOPs && schedule.bytesMoved <= Self.inlineBytes
     }
 
     /// Checks that every kernel's buffers exist and are large enough for what it reads and
