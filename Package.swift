@@ -23,7 +23,7 @@ let package = Package(
         .executableTarget(
             name: "acctl",
             dependencies: [
-                "KernelIR", "Backends", "Runtime", "Models",
+                "KernelIR", "Backends", "Runtime", "Models", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

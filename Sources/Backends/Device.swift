@@ -66,6 +66,16 @@ public protocol Device: AnyObject, Sendable {
     /// Enqueues a run of `executable` reading `inputs` and writing `outputs` (one buffer per schedule
     /// input and output) and returns at once; the event completes when the outputs are written.
     func execute(_ executable: any Executable, inputs: [any Buffer], outputs: [any Buffer]) -> Event
+    /// Runs `executable` and returns when the outputs are written: the launch path with the least
+    /// overhead, for callers that would wait anyway.
+    func run(_ executable: any Executable, inputs: [any Buffer], outputs: [any Buffer]) throws(BackendError)
+}
+
+extension Device {
+    /// Enqueues and waits; devices with a cheaper synchronous path override this.
+    public func run(_ executable: any Executable, inputs: [any Buffer], outputs: [any Buffer]) throws(BackendError) {
+        try execute(executable, inputs: inputs, outputs: outputs).wait()
+    }
 }
 
 /// Device memory. Implementations are classes that free their memory in `deinit`, or earlier on ``free()``.

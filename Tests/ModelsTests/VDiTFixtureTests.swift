@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import KernelIR
 @testable import Models
+import Runtime
 
 /// The vdit-test reference of ../shared/fixtures/vdit-test: weights, one batch, and float64 expectations.
 struct VDiTFixture {
@@ -107,4 +108,24 @@ func trainingLosses(_ run: (Graph, [TensorValue]) throws -> [TensorValue], step:
     let last = try #require(losses.last)
     #expect(last < 0.8 * losses[0], "\(losses)")
     #expect(zip(losses, losses.dropFirst()).allSatisfy { $1 < $0 }, "\(losses)")
+}
+
+@Test func trainingStepOnCPUMatchesTheFixture() throws {
+    let fixture = try VDiTFixture()
+    let program = VDiTProgram(configuration: .test)
+    let device = try Runtime.device("cpu:0")
+    let step = try program.trainingStepGraph()
+    let compiled = try device.compile(step)
+    let losses = try trainingLosses({ _, inputs in try compiled(inputs) }, step: step, program: program,
+                                    fixture: fixture, steps: fixture.losses.count)
+    for (actual, expected) in zip(losses, fixture.losses) {
+        #expect(isClose(actual, expected, relative: 1e-4), "\(losses) vs \(fixture.losses)")
+    }
+    let lossAndGradients = try Gradient.valueAndGrad(of: program.lossGraph(), wrt: program.parameters.map(\.name))
+    let outputs = try device.compile(lossAndGradients)(try fixture.parameterValues(for: program) + fixture.batchValues())
+    for (index, parameter) in program.parameters.enumerated() {
+        let norm = outputs[1 + index].scalars.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let expected = try #require(fixture.gradientNorms[parameter.name])
+        #expect(isClose(norm, expected, relative: 1e-3), "\(parameter.name): \(norm) vs \(expected)")
+    }
 }

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Backends
+import Foundation
+import KernelIR
+import Runtime
+
+/// `acctl bench`: throughput of the benchmark suites on each device, with reference rows measured
+/// in the same run (a direct OpenBLAS call beside GEMM, a memory copy beside the elementwise chain).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure throughput of the benchmark suites on each device.",
+        discussion: "Suites: \(BenchmarkCatalog.suites.joined(separator: ", ")). Times are medians over --repeat runs after warm-up."
+    )
+
+    @Option(name: .customLong("device"), help: "A device to measure (repeatable; default: every device).")
+    var devices: [String] = []
+
+    @Option(name: .customLong("suite"), help: "A suite to run (repeatable; default: all).")
+    var suites: [String] = []
+
+    @Option(name: .customLong("repeat"), help: "Timed runs per benchmark.")
+    var runs: Int = 10
+
+    @Option(help: "Untimed runs before timing.")
+    var warmup: Int = 2
+
+    @Flag(help: "Print results as JSON.")
+    var json = false
+
+    @Flag(help: "Print results as a Markdown table for BENCHMARKS.md.")
+    var markdown = false
+
+    func validate() throws {
+        guard runs >= 1, warmup >= 0 else { throw ValidationError("--repeat must be at least 1 and --warmup at least 0") }
+        for suite in suites where !BenchmarkCatalog.suites.contains(suite) { throw ValidationError(BenchError.unknownSuite(suite).description) }
+    }
+
+    func run() throws {
+        let chosenDevices = try devices.isEmpty ? Runtime.devices : devices.map { id in try Runtime.device(id) }
+        let chosenSuites = suites.isEmpty ? BenchmarkCatalog.suites : suites
+        var benchmarks: [Benchmark] = []
+        for suite in chosenSuites { benchmarks += try BenchmarkCatalog.benchmarks(in: suite) }
+        var results: [BenchResult] = []
+        let total = benchmarks.count * chosenDevices.count
+        var done = 0
+        for device in chosenDevices {
+            for benchmark in benchmarks {
+                done += 1
+                Progress.show("[\(done)/\(total)] \(benchmark.suite) \(benchmark.name) on \(device.id)")
+                results += try BenchRunner(runs: runs, warmup: warmup).measure(benchmark, on: device)
+            }
+        }
+        Progress.clear()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(results), as: UTF8.self))
+        } else {
+            print(BenchResult.table(results, markdown: markdown))
+            print("\(runs) timed runs after \(warmup) warm-up runs per row; times are medians.")
+        }
+    }
+}
+
+/// A progress line on standard error, rewritten in place.
+enum Progress {
+    static func show(_ text: String) {
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+
+    static func clear() {
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

@@ -1,0 +1,123 @@
+import Backends
+import CBLAS
+import Foundation
+import KernelIR
+import Runtime
+
+/// One row of `acctl bench`'s results.
+struct BenchResult: Codable {
+    var suite: String
+    var benchmark: String
+    var device: String
+    /// What was timed: `acc`, or a reference such as `openblas (direct)` or `memcpy`.
+    var implementation: String
+    var medianSeconds: Double
+    /// GFLOP/s or GB/s, per ``unit``.
+    var throughput: Double?
+    var unit: String
+    var percentOfPeak: Double?
+    var runs: Int
+
+    static func table(_ results: [BenchResult], markdown: Bool) -> String {
+        var rows = [["suite", "benchmark", "device", "implementation", "median", "throughput", "% peak"]]
+        for result in results {
+            let time = result.medianSeconds < 1e-3 ? Format.number(result.medianSeconds * 1e6, digits: 2) + " µs"
+                : Format.number(result.medianSeconds * 1e3, digits: 3) + " ms"
+            rows.append([result.suite, result.benchmark, result.device, result.implementation, time,
+                         result.throughput.map { Format.number($0, digits: 1) + " " + result.unit } ?? "-",
+                         result.percentOfPeak.map { Format.number($0, digits: 1) + "%" } ?? "-"])
+        }
+        guard markdown else { return Format.table(rows) }
+        let lines = rows.map { "| " + $0.joined(separator: " | ") + " |" }
+        return ([lines[0], "|" + String(repeating: "---|", count: rows[0].count)] + lines.dropFirst()).joined(separator: "\n")
+    }
+}
+
+/// Times benchmarks: medians of repeated runs, with reference implementations alternated run by run.
+struct BenchRunner {
+    let runs: Int
+    let warmup: Int
+
+    func measure(_ benchmark: Benchmark, on device: any Device) throws -> [BenchResult] {
+        let function = try device.compile(benchmark.graph)
+        let inputValues = benchmark.inputs()
+        let inputs = try inputValues.map { try DeviceArray($0, on: device) }
+        let outputs = try function.outputTypes.map { try DeviceArray(uninitialized: $0, on: device) }
+        let reference = Reference(benchmark, inputs: inputValues)
+        for _ in 0..<warmup {
+            try function.run(inputs, into: outputs)
+            reference?.run()
+        }
+        var times: [Double] = [], referenceTimes: [Double] = []
+        for _ in 0..<runs {
+            times.append(try Self.time { try function.run(inputs, into: outputs) })
+            if let reference { referenceTimes.append(try Self.time { reference.run() }) }
+        }
+        var results = [result(benchmark, device: device, implementation: "acc", times: times)]
+        if let reference { results.append(result(benchmark, device: device, implementation: reference.name, times: referenceTimes)) }
+        return results
+    }
+
+    private func result(_ benchmark: Benchmark, device: any Device, implementation: String, times: [Double]) -> BenchResult {
+        let median = times.sorted()[times.count / 2]
+        var throughput: Double?, unit = "", peak: Double?
+        switch benchmark.work {
+        case let .flops(count):
+            throughput = Double(count) / median / 1e9
+            unit = "GFLOP/s"
+            peak = device.info.peakGFLOPS
+        case let .bytes(count):
+            throughput = Double(count) / median / 1e9
+            unit = "GB/s"
+            peak = device.info.peakBandwidthGBps
+        case .launch:
+            unit = "per run"
+        }
+        var percent: Double?
+        if let throughput, let peak, peak > 0 { percent = throughput / peak * 100 }
+        return BenchResult(suite: benchmark.suite, benchmark: benchmark.name, device: device.id.rawValue, implementation: implementation,
+                           medianSeconds: median, throughput: throughput, unit: unit, percentOfPeak: percent, runs: times.count)
+    }
+
+    static func time(_ body: () throws -> Void) throws -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+}
+
+/// A reference implementation timed beside acc in the same run.
+final class Reference {
+    let name: String
+    private let body: () -> Void
+
+    private init(name: String, body: @escaping () -> Void) {
+        self.name = name
+        self.body = body
+    }
+
+    func run() { body() }
+
+    /// The reference for `benchmark`, if it has one: OpenBLAS called directly for GEMM, a plain
+    /// memory copy of the same bytes for the elementwise chain.
+    convenience init?(_ benchmark: Benchmark, inputs: [TensorValue]) {
+        switch benchmark.suite {
+        case "gemm":
+            let n = inputs[0].shape[0]
+            let a = inputs[0].scalars.map(Float.init), b = inputs[1].scalars.map(Float.init)
+            var c = [Float](repeating: 0, count: n * n)
+            self.init(name: "openblas (direct)") {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+            }
+        case "elementwise":
+            let count = inputs[0].type.byteCount
+            let source = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
+            let target = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
+            source.initializeMemory(as: UInt8.self, repeating: 1, count: count)
+            target.initializeMemory(as: UInt8.self, repeating: 0, count: count)
+            self.init(name: "memcpy") { target.copyMemory(from: source, byteCount: count) }
+        default:
+            return nil
+        }
+    }
+}
