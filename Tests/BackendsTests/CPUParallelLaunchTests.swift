@@ -78,3 +78,18 @@ private struct EpilogueNegation: LoopKernel {
     let inputs = TestInputs.random(for: graph, seed: 2)
     expectMatches(try device.evaluate(executable, on: inputs), try Interpreter().run(graph, inputs: inputs), accumulates: true, "negated product")
 }
+
+@Test func epiloguesThatChangeTheElementSizeReadTheResultFromScratch() throws {
+    let device = try CPUTestDevice.shared()
+    let builder = GraphBuilder(name: "product_as_f16")
+    let a = builder.parameter(TensorType(.f32, [4, 8]), name: "a"), b = builder.parameter(TensorType(.f32, [8, 6]), name: "b")
+    let graph = builder.build(returning: [try builder.cast(builder.matmul(a, b), to: .f16)])
+    let executable = try #require(try device.compile(Fusion.schedule(graph)) as? CPUExecutable)
+    guard case let .contraction(launch) = executable.steps[0], launch.epilogue != nil else {
+        Issue.record("expected a contraction with an epilogue")
+        return
+    }
+    #expect(launch.result == executable.layout.resultScratchIndex)
+    let inputs = TestInputs.random(for: graph, seed: 3)
+    expectMatches(try device.evaluate(executable, on: inputs), try Interpreter().run(graph, inputs: inputs), accumulates: true, "f16 product")
+}

@@ -51,7 +51,7 @@ struct CPUHostInfo: Hashable, Sendable {
 
     /// The estimate's formula, for ``DeviceInfo/details``.
     func peakFormula(cores: Int) -> String? {
-        clockMHz.map { String(format: "estimate: %d cores x %d FMA units x %d f32 lanes x 2 x %.2f GHz", cores, fmaUnits, simdLanes, $0 / 1000) }
+        clockMHz.map { "estimate: \(cores) cores x \(fmaUnits) FMA units x \(simdLanes) f32 lanes x 2 x " + String(format: "%.2f GHz", $0 / 1000) }
     }
 
     /// Reads the running host; missing files give empty or `nil` fields and a warning, never an error.

@@ -103,7 +103,7 @@ struct GEMMPlan: Sendable {
         let (rows, columns, depth, offsets) = (rows, columns, depth, offsets)
         let product = rows * columns
         let work = product * depth
-        let body = { (batches: Range<Int>) in
+        func body(_ batches: Range<Int>) {
             for batch in batches {
                 Self.sgemm(rows: rows, columns: columns, depth: depth,
                            left: left + offsets[batch].left, leftStride: depth,
