@@ -32,6 +32,10 @@ struct CPUHostInfo: Hashable, Sendable {
     var caches: [Cache]
     /// The clock in MHz: the maximum from cpufreq where present, else `cpu MHz` from `/proc/cpuinfo`.
     var clockMHz: Double?
+    /// `vendor_id`, e.g. `AuthenticAMD`.
+    var vendor = ""
+    /// `cpu family`, e.g. 25 for AMD Zen 3 and Zen 4.
+    var family: Int?
 
     /// f32 lanes of the widest vector unit the features name.
     var simdLanes: Int {
@@ -41,17 +45,22 @@ struct CPUHostInfo: Hashable, Sendable {
     }
 
     /// Fused multiply-add pipes assumed per core: two on the x86 and Arm server cores this targets.
-    /// An estimate; AMD Zen 4 issues 512-bit FMAs as two halves, which this overstates by 2x.
     var fmaUnits: Int { simdFeatures.contains("fma") || simdFeatures.contains("neon") ? 2 : 1 }
+
+    /// f32 lanes one FMA pipe retires per cycle: the vector width, except that AMD through Zen 4
+    /// (family 25) executes 512-bit FMAs as two 256-bit halves.
+    var fmaLanes: Int {
+        vendor == "AuthenticAMD" && (family ?? 0) <= 25 ? Swift.min(simdLanes, 8) : simdLanes
+    }
 
     /// Peak f32 GFLOP/s for `cores` cores: cores × FMA units × lanes × 2 × clock, or `nil` without a clock.
     func peakGFLOPS(cores: Int) -> Double? {
-        clockMHz.map { Double(cores * fmaUnits * simdLanes * 2) * $0 / 1000 }
+        clockMHz.map { Double(cores * fmaUnits * fmaLanes * 2) * $0 / 1000 }
     }
 
     /// The estimate's formula, for ``DeviceInfo/details``.
     func peakFormula(cores: Int) -> String? {
-        clockMHz.map { "estimate: \(cores) cores x \(fmaUnits) FMA units x \(simdLanes) f32 lanes x 2 x " + String(format: "%.2f GHz", $0 / 1000) }
+        clockMHz.map { "estimate: \(cores) cores x \(fmaUnits) FMA units x \(fmaLanes) f32 lanes x 2 x " + String(format: "%.2f GHz", $0 / 1000) }
     }
 
     /// Reads the running host; missing files give empty or `nil` fields and a warning, never an error.
@@ -82,7 +91,8 @@ struct CPUHostInfo: Hashable, Sendable {
         if flags.contains("asimd") || flags.contains("neon") { features.append("neon") }
         for feature in ["avx2", "fma", "avx512f"] where flags.contains(feature) { features.append(feature) }
         let clock = fields["cpu MHz"].flatMap(Double.init)
-        return CPUHostInfo(model: model, simdFeatures: features, caches: [], clockMHz: clock)
+        return CPUHostInfo(model: model, simdFeatures: features, caches: [], clockMHz: clock,
+                           vendor: fields["vendor_id"] ?? "", family: fields["cpu family"].flatMap { Int($0) })
     }
 
     /// Parses a `/sys` cache size such as `32K`, `1024K` or `32M`.

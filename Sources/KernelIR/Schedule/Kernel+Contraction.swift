@@ -10,8 +10,10 @@ extension Kernel {
         public var type: TensorType
         /// The elementwise epilogue as a loop kernel over the output's index space, or `nil` when the
         /// contraction's result is the output. Its inputs are the kernel's inputs followed by the
-        /// output buffer itself, which holds the contraction's result when the epilogue starts; each
-        /// output element depends only on the same element of that result, so running it in place is safe.
+        /// output buffer itself, which holds the contraction's result when the epilogue starts. Each
+        /// output element depends only on the same element of that result, so running it in place is
+        /// safe when the epilogue keeps the element size; when it changes it (a cast to f16, a compare
+        /// to bool), the backend must stage the contraction's result in scratch memory instead.
         public var epilogue: Kernel?
     }
 
