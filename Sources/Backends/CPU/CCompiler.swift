@@ -13,8 +13,10 @@ struct CCompiler: Hashable, Sendable {
     let flags: [String]
 
     /// Flags for every build. `-ffp-contract=off` keeps `a * b + c` two rounded operations, as the
-    /// interpreter computes it; `-fno-math-errno` and `-fopenmp-simd` let loops calling libm
-    /// vectorize (`#pragma omp simd`). Never `-ffast-math`: NaN handling and the f16 rounding need IEEE semantics.
+    /// interpreter computes it; `-fno-math-errno` lets `sqrt` vectorize, and `-fopenmp-simd` honours
+    /// `#pragma omp simd`. Never `-ffast-math`, nor `-fno-trapping-math` (with it GCC folds
+    /// `(float)(int)x` to `trunc(x)`, which keeps the sign of zero): NaN handling, signed zeros and the
+    /// f16 rounding need IEEE semantics.
     static let baseFlags = ["-std=gnu11", "-O3", "-march=native", "-fPIC", "-shared", "-ffp-contract=off",
                             "-fno-math-errno", "-fopenmp-simd"]
 
@@ -39,9 +41,10 @@ struct CCompiler: Hashable, Sendable {
                 return .failure(Unavailable(reason: "the C compiler \(path) does not run ('\(path) --version' failed)"))
             }
             var flags = baseFlags
-            if version.contains("clang") {
-                // clang does not read GCC's simd attributes; it maps libm calls to libmvec itself.
-                flags.append("-fveclib=libmvec")
+            if !version.contains("clang") {
+                // GCC sinks a value used by one arm of a select into that arm, and then cannot turn the
+                // select back into a vector blend without assuming float operations never trap.
+                flags.append("-fno-tree-sink")
             }
             flags += (environment["ACC_CFLAGS"] ?? "").split(separator: " ").map(String.init)
             return .success(CCompiler(path: path, version: version, flags: flags))

@@ -46,20 +46,46 @@ extension Dialect {
             return (\(u16))(((w & 0x7FFFFFFFu) > 0x7F800000u ? (w | 0x00400000u) : rounded) >> 16);
         }
 
-        \(fn)float acc_round_f16(float x) { return acc_f16_to_f32(acc_f32_to_f16(x)); }
+        /* float rounded to the nearest f16 value, in float: adding c = 2^(e + 13), whose ulp is the f16 quantum
+           at x's exponent e (at least 2^-24, the subnormal quantum), rounds |x| in the FPU; the subtraction is exact. */
+        \(fn)float acc_round_f16(float x) {
+            const \(u32) w = \(bits(of: "x"));
+            const \(u32) magnitude = w & 0x7FFFFFFFu;
+            \(u32) exponent = magnitude & 0x7F800000u;
+            exponent = exponent < (113u << 23) ? (113u << 23) : exponent;
+            const float c = \(float(fromBits: "exponent + (13u << 23)"));
+            const float r = (\(float(fromBits: "magnitude")) + c) - c;
+            const \(u32) rounded = magnitude >= 0x477FF000u ? 0x7F800000u : \(bits(of: "r"));
+            return \(float(fromBits: "magnitude > 0x7F800000u ? w : (rounded | (w & 0x80000000u))"));
+        }
         \(fn)float acc_round_bf16(float x) { return acc_bf16_to_f32(acc_f32_to_bf16(x)); }
 
+        /* The helpers compute every comparison and conversion unconditionally and then select, so the
+           compiler can turn them into vector blends without assuming floating-point operations never trap. */
         \(fn)int acc_div_i32(int a, int b) {
-            return b == 0 ? 0 : (b == -1 ? (int)(0u - (\(u32))a) : a / b);
+            const int special = (b == 0) | (b == -1);
+            const int quotient = a / (special ? 1 : b);
+            return b == 0 ? 0 : (b == -1 ? (int)(0u - (\(u32))a) : quotient);
         }
         /* Truncate toward zero, saturate, NaN to 0. */
         \(fn)int acc_f32_to_i32(float x) {
-            return x != x ? 0 : (x >= 2147483648.0f ? 2147483647 : (x <= -2147483648.0f ? (-2147483647 - 1) : (int)x));
+            const int high = x >= 2147483648.0f, low = x <= -2147483648.0f, nan = x != x;
+            const int truncated = (int)((high | low | nan) ? 0.0f : x);
+            return high ? 2147483647 : (low ? (-2147483647 - 1) : truncated);
         }
         /* max and min propagate NaN; on ties max returns b and min returns a, as Swift's max and min do. */
-        \(fn)float acc_max_f32(float a, float b) { return (a != a || b != b) ? NAN : (b >= a ? b : a); }
-        \(fn)float acc_min_f32(float a, float b) { return (a != a || b != b) ? NAN : (b < a ? b : a); }
-        \(fn)float acc_sign_f32(float x) { return x != x ? x : (x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f)); }
+        \(fn)float acc_max_f32(float a, float b) {
+            const int nan = (a != a) | (b != b), second = b >= a;
+            return nan ? NAN : (second ? b : a);
+        }
+        \(fn)float acc_min_f32(float a, float b) {
+            const int nan = (a != a) | (b != b), second = b < a;
+            return nan ? NAN : (second ? b : a);
+        }
+        \(fn)float acc_sign_f32(float x) {
+            const int nan = x != x, positive = x > 0.0f, negative = x < 0.0f;
+            return nan ? x : (positive ? 1.0f : (negative ? -1.0f : 0.0f));
+        }
 
         /* Philox-4x32-10 (Salmon et al.): words 0 and 1 of the block for counter (index, 0, 0). */
         \(fn)\(u64) acc_philox(\(u64) index, \(u32) k0, \(u32) k1) {
@@ -93,8 +119,9 @@ extension Dialect {
             \(fn)float acc_f32_odd(double d) {
                 const float f = (float)d;
                 \(u32) w = \(bits(of: "f"));
-                const int inexact = (double)f != d && f == f && \(fabs)(f) != INFINITY;
-                w -= (inexact && fabs((double)f) > fabs(d)) ? 1u : 0u;
+                const int inexact = ((double)f != d) & (f == f) & (\(fabs)(f) != INFINITY);
+                const int away = fabs((double)f) > fabs(d);
+                w -= (inexact & away) ? 1u : 0u;
                 w |= inexact ? 1u : 0u;
                 return \(float(fromBits: "w"));
             }
@@ -102,7 +129,8 @@ extension Dialect {
             \(fn)float acc_round_f16_wide(double d) { return acc_round_f16(acc_f32_odd(d)); }
             \(fn)float acc_round_bf16_wide(double d) { return acc_round_bf16(acc_f32_odd(d)); }
             \(fn)float acc_bf16_from_long(long x) {
-                return (x < 16777216L && x > -16777216L) ? acc_round_bf16((float)x) : acc_round_bf16_wide((double)x);
+                const float near = acc_round_bf16((float)x), far = acc_round_bf16_wide((double)x);
+                return (x < 16777216L && x > -16777216L) ? near : far;
             }
 
             """
