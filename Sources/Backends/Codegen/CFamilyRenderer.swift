@@ -1,0 +1,145 @@
+import KernelIR
+
+/// Renders loop and reduction kernels as C-family source, one function per kernel, in a
+/// ``Dialect``: C for the CPU backend, OpenCL C for GPUs. Each op's expression is written once
+/// (``ScalarLowering``); the dialect supplies only what differs between the languages.
+///
+/// A function computes the output elements whose row-major offsets lie in `[begin, end)`. On the
+/// CPU (`void NAME(void *const *buffers, long begin, long end)`, `buffers` holding the kernel's
+/// inputs in order and then its output) the renderer picks the loop shape:
+/// - a kernel that reads every buffer at its own offset is one flat SIMD loop over `i`;
+/// - any other loop kernel is a loop over rows of its innermost non-unit axis with a SIMD loop
+///   inside, so broadcast and permuted reads cost index arithmetic once per row;
+/// - a reduction loops over output elements, with one loop per run of adjacent reduced axes
+///   inside, the innermost a SIMD reduction, accumulating float sums in `double`.
+/// In OpenCL each work item computes one output element.
+public struct CFamilyRenderer: Sendable {
+    /// The language written.
+    public var dialect: Dialect
+    /// The device named in errors.
+    public var device: DeviceID
+
+    /// Creates a renderer.
+    public init(dialect: Dialect, device: DeviceID) {
+        self.dialect = dialect
+        self.device = device
+    }
+
+    /// One translation unit holding a function for every kernel; identical kernels share one function.
+    /// - Throws: ``BackendError/notImplemented(_:_:)`` for a contraction kernel (render its
+    ///   ``Kernel/contractionParts`` epilogue instead) or a body op a loop cannot hold.
+    public func translationUnit(for kernels: [Kernel]) throws(BackendError) -> TranslationUnit {
+        var nameOfText: [String: String] = [:]
+        var definitions: [String] = []
+        var names: [String] = []
+        for kernel in kernels {
+            let text = try function(for: kernel)
+            if let existing = nameOfText[text] {
+                names.append(existing)
+                continue
+            }
+            let name = "acc_k\(definitions.count)_" + Self.identifier(kernel.body.name)
+            nameOfText[text] = name
+            definitions.append(text.replacingOccurrences(of: Self.placeholder, with: name))
+            names.append(name)
+        }
+        let source = dialect.preamble + dialect.helpers + dialect.mathHelpers + definitions.joined(separator: "\n")
+        return TranslationUnit(source: source, functionNames: names)
+    }
+
+    /// Stands for the function's name while it is rendered, so identical kernels render identically.
+    static let placeholder = "ACC_FUNCTION"
+
+    /// `name` with every character C does not allow in identifiers replaced by `_`.
+    static func identifier(_ name: String) -> String {
+        String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") ? $0 : "_" })
+    }
+
+    /// The function (and the tables before it) for one kernel, named ``placeholder``.
+    func function(for kernel: Kernel) throws(BackendError) -> String {
+        switch kernel.kind {
+        case .loop: return try loopFunction(kernel)
+        case .reduction: return try reductionFunction(kernel)
+        case .contraction:
+            throw .notImplemented(device, "kernel '\(kernel.body.name)' is a contraction; render its epilogue (Kernel.contractionParts) as a loop")
+        }
+    }
+
+    func buffers(of kernel: Kernel) -> [BufferParameter] {
+        let outputIsRead = kernel.inputs.contains(kernel.output)
+        var buffers = kernel.body.parameters.enumerated().map { position, parameter in
+            BufferParameter(name: "in\(position)", storageType: dialect.storageType(parameter.type.dtype), isWritten: false,
+                            isRestricted: position >= kernel.inputs.count || kernel.inputs[position] != kernel.output)
+        }
+        buffers.append(BufferParameter(name: "out", storageType: dialect.storageType(kernel.body.resultTypes[0].dtype),
+                                       isWritten: true, isRestricted: !outputIsRead))
+        return buffers
+    }
+
+    func lowering(_ kernel: Kernel, levels: Int) -> ScalarLowering {
+        ScalarLowering(body: kernel.body, dialect: dialect, device: device, tablePrefix: Self.placeholder, levels: levels)
+    }
+
+    func assemble(_ kernel: Kernel, tables: [String], statements: [String]) -> String {
+        let buffers = buffers(of: kernel)
+        var lines = tables
+        lines.append(dialect.signature(name: Self.placeholder, buffers: buffers) + " {")
+        var depth = 1
+        for statement in dialect.bufferBindings(buffers) + statements {
+            if statement.hasPrefix("}") { depth -= 1 }
+            let indent = statement.hasPrefix("#") ? "" : String(repeating: "    ", count: depth)
+            lines.append(indent + statement)
+            if statement.hasSuffix("{") { depth += 1 }
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: Loops
+
+    private func loopFunction(_ kernel: Kernel) throws(BackendError) -> String {
+        let body = kernel.body
+        let type = body.resultTypes[0]
+        let shape = type.shape
+        let root = body.results[0]
+        let flatIndex = IndexExpression(IndexExpression.Variable(name: "i", extent: type.elementCount, level: 1))
+        var flat = lowering(kernel, levels: 2)
+        let result = try flat.value(root, at: IndexExpression.decomposed(flatIndex, in: shape))
+        let readsOwnOffset = flat.indexUses.allSatisfy { $0.constantValue != nil || $0.isVariable(named: "i") }
+        guard dialect.ownsElementLoop, !readsOwnOffset, let innerAxis = shape.dimensions.lastIndex(where: { $0 > 1 }) else {
+            let statements = flat.blocks[0] + dialect.openParallelIndex("i", isVectorized: true) + flat.blocks[1]
+                + ["out[i] = \(flat.stored(result.text, type.dtype));", "}"]
+            return assemble(kernel, tables: flat.tables, statements: statements)
+        }
+        // Rows of the innermost non-unit axis: o counts rows, c runs along the row.
+        let extent = shape[innerAxis]
+        let row = IndexExpression(IndexExpression.Variable(name: "o", extent: type.elementCount / extent, level: 1))
+        let column = IndexExpression(IndexExpression.Variable(name: "c", extent: extent, level: 2))
+        let index = IndexExpression.decomposed(row, in: Shape(Array(shape.dimensions[..<innerAxis])))
+            + [column] + [IndexExpression](repeating: IndexExpression(0), count: shape.rank - innerAxis - 1)
+        var rows = lowering(kernel, levels: 3)
+        let element = try rows.value(root, at: index)
+        let offset = IndexExpression.linearized(index, in: shape)
+        var statements = rows.blocks[0]
+        statements += [
+            "for (long i = begin; i < end;) {",
+            "const long o = i / \(extent);",
+            "const long c_begin = i - o * \(extent);",
+            "const long c_end = end - o * \(extent) < \(extent) ? end - o * \(extent) : \(extent);",
+        ]
+        statements += rows.blocks[1]
+        statements += dialect.simdPragma().map { [$0] } ?? []
+        statements.append("for (long c = c_begin; c < c_end; ++c) {")
+        statements += rows.blocks[2]
+        statements += ["out[\(offset)] = \(rows.stored(element.text, type.dtype));", "}", "i = o * \(extent) + c_end;", "}"]
+        return assemble(kernel, tables: rows.tables, statements: statements)
+    }
+}
+
+/// Source for a group of kernels, and which function runs each.
+public struct TranslationUnit: Hashable, Sendable {
+    /// The complete source: preamble, helpers, then the functions.
+    public var source: String
+    /// The function that runs each kernel given, in order; identical kernels share a name.
+    public var functionNames: [String]
+}

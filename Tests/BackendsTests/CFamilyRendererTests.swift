@@ -1,0 +1,165 @@
+import Foundation
+import KernelIR
+import Testing
+@testable import Backends
+
+// Generated C against the interpreter: every primitive (but the contractions, whose loops are only
+// epilogues) and every function of Kernels/*.kir, compiled with the system C compiler and run over
+// raw buffers, whole and in pieces.
+
+/// The `.kir` files of `Kernels/`, found from this file's path.
+enum KernelFiles {
+    static let directory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Kernels", isDirectory: true)
+
+    static var names: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".kir") }.sorted()
+    }
+
+    static func module(_ name: String) throws -> Module {
+        try Module(parsing: String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8))
+    }
+}
+
+/// Primitives whose compiled results equal the interpreter's bit for bit: everything but the libm
+/// transcendentals (within an ulp or a few) and the reductions whose order the SIMD loop changes.
+private let exactPrimitives: Set<String> = [
+    "neg", "abs", "sign", "floor", "sqrt", "add", "sub", "mul", "div", "max", "min", "eq", "ne", "lt", "le", "gt", "ge",
+    "select", "cast", "broadcast", "reshape", "permute", "reverse", "slice", "concat", "pad", "reduce_max", "reduce_min",
+    "iota", "constant", "random_uniform", "random_normal",
+]
+
+private let loopPrimitives = PrimitiveCatalog.cases.filter { !$0.name.hasPrefix("matmul") && !$0.name.hasPrefix("conv") }
+
+@Test(arguments: loopPrimitives)
+func compiledPrimitiveMatchesInterpreter(_ example: PrimitiveCase) throws {
+    let op = String(example.name.prefix { $0 != " " })
+    try LoopKernelHarness.check(example.graph, inputs: example.inputs(seed: 3), named: example.name,
+                                exact: exactPrimitives.contains(op) || example.name.hasSuffix(" i32"))
+}
+
+@Test func kernelLibraryIsListed() {
+    #expect(KernelFiles.names.count >= 13, "Kernels/ not found at \(KernelFiles.directory.path)")
+}
+
+@Test(arguments: KernelFiles.names)
+func compiledKernelFunctionMatchesInterpreter(_ file: String) throws {
+    for graph in try KernelFiles.module(file).functions {
+        let inputs = LoopKernelHarness.inputs(for: graph, seed: 4)
+        try LoopKernelHarness.check(graph, inputs: inputs, named: "\(file) @\(graph.name)")
+    }
+}
+
+@Test(arguments: SpecialCase.all)
+func compiledSpecialCaseMatchesInterpreter(_ example: SpecialCase) throws {
+    try LoopKernelHarness.check(example.graph, inputs: example.inputs, named: example.name, exact: example.isExact)
+}
+
+/// The kernel functions of a translation unit, without the helpers before them.
+private func kernelFunctions(_ source: String) -> String {
+    source.range(of: "void acc_k0").map { String(source[$0.lowerBound...]) } ?? source
+}
+
+@Test func contiguousElementwiseKernelIsOneFlatSIMDLoop() throws {
+    let graph = try #require(try KernelFiles.module("gelu_tanh.kir").functions.first)
+    let source = try kernelFunctions(LoopKernelHarness.compiler().source(for: Fusion.schedule(graph)))
+    #expect(source.contains("#pragma omp simd\n    for (long i = begin; i < end; ++i) {"))
+    #expect(source.contains("in0[i]"))
+    #expect(source.contains("out[i] = "))
+    #expect(!source.contains(" / "), "a flat kernel computes no index divisions")
+}
+
+@Test func broadcastKernelLoopsOverContiguousRows() throws {
+    let builder = GraphBuilder(name: "bias")
+    let x = builder.parameter(TensorType(.f32, [4, 6, 32]), name: "x")
+    let bias = builder.parameter(TensorType(.f32, [32]), name: "bias")
+    let y = try builder.add(x, try builder.broadcast(bias, to: [4, 6, 32]))
+    let source = try LoopKernelHarness.compiler().source(for: Fusion.schedule(builder.build(returning: [y])))
+    #expect(source.contains("for (long c = c_begin; c < c_end; ++c) {"))
+    #expect(source.contains("in0[32 * o + c]"), "\(kernelFunctions(source))")
+    #expect(source.contains("in1[c]"))
+    #expect(source.contains("out[32 * o + c]"))
+}
+
+@Test func valuesUsedTwiceAreComputedOnce() throws {
+    let builder = GraphBuilder(name: "square")
+    let x = builder.parameter(TensorType(.f32, [16]), name: "x")
+    let e = try builder.exp(x)
+    let y = try builder.mul(e, e)
+    let source = try kernelFunctions(LoopKernelHarness.compiler().source(for: Fusion.schedule(builder.build(returning: [y]))))
+    #expect(source.components(separatedBy: "acc_exp_f32(").count == 2, "exp appears once in:\n\(source)")
+}
+
+@Test func identicalKernelsShareOneFunction() throws {
+    let builder = GraphBuilder(name: "twice")
+    let x = builder.parameter(TensorType(.f32, [8]), name: "x")
+    let a = try builder.tanh(x), b = try builder.tanh(x)
+    let schedule = Fusion.schedule(builder.build(returning: [a, b]))
+    let unit = try CFamilyRenderer(dialect: .c, device: "cpu:0").translationUnit(for: CPUKernelCompiler.loopKernels(of: schedule))
+    #expect(unit.functionNames.count == 2)
+    #expect(Set(unit.functionNames).count == 1)
+}
+
+@Test func contractionKernelIsRejectedWithItsName() throws {
+    let graph = try #require(try KernelFiles.module("linear.kir").functions.first)
+    let kernel = try #require(Fusion.schedule(graph).kernels.first)
+    let error = #expect(throws: BackendError.self) {
+        try CFamilyRenderer(dialect: .c, device: "cpu:0").translationUnit(for: [kernel])
+    }
+    #expect(error?.description.hasPrefix("cpu:0: not implemented: kernel '") == true)
+}
+
+// MARK: - OpenCL
+
+@Test func openCLSourceBindsWorkItemsAndGlobalBuffers() throws {
+    let graph = try #require(try KernelFiles.module("softmax.kir").functions.first)
+    let kernels = CPUKernelCompiler.loopKernels(of: Fusion.schedule(graph))
+    let source = try CFamilyRenderer(dialect: .openCL, device: "opencl:0").translationUnit(for: kernels).source
+    #expect(source.contains("__kernel void acc_k0_"))
+    #expect(source.contains("__global const float *restrict in0"))
+    #expect(source.contains("const long i = begin + (long)get_global_id(0);"))
+    #expect(!source.contains("#pragma omp"))
+    #expect(!source.contains("double"))
+    #expect(!source.contains("#include"))
+}
+
+/// clang, when on PATH: it can parse OpenCL C, which checks the OpenCL dialect without a device.
+private let clangPath: String? = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+    .map { $0 + "/clang" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+
+@Test(.enabled(if: clangPath != nil, "needs clang to parse OpenCL C"))
+func openCLSourceParsesAsOpenCLC() throws {
+    let kernels = try KernelFiles.names.flatMap { try KernelFiles.module($0).functions }
+        .flatMap { CPUKernelCompiler.loopKernels(of: Fusion.schedule($0)) }
+    let catalog = loopPrimitives.flatMap { CPUKernelCompiler.loopKernels(of: Fusion.schedule($0.graph)) }
+    let source = try CFamilyRenderer(dialect: .openCL, device: "opencl:0").translationUnit(for: kernels + catalog).source
+    let path = try LoopKernelHarness.freshCacheDirectory().appendingPathComponent("kernels.cl")
+    try Data(source.utf8).write(to: path)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try #require(clangPath))
+    process.arguments = ["-x", "cl", "-cl-std=CL1.2", "-fsyntax-only", "-Xclang", "-finclude-default-header", path.path]
+    let pipe = Pipe()
+    process.standardError = pipe
+    process.standardOutput = pipe
+    try process.run()
+    let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "clang rejects the OpenCL C:\n\(log)")
+}
+
+// MARK: - Transcendentals
+
+@Test func transcendentalsAgreeWithTheInterpreterBitForBitAlmostEverywhere() throws {
+    let example = try #require(SpecialCase.all.first { $0.name == "f32 transcendentals on many elements" })
+    let schedule = Fusion.schedule(example.graph)
+    let kernels = try LoopKernelHarness.compiler().compile(CPUKernelCompiler.loopKernels(of: schedule))
+    let actual = try LoopKernelHarness.run(schedule, inputs: example.inputs, kernels: kernels)
+    let expected = try Interpreter().run(example.graph, inputs: example.inputs)
+    for (position, (got, want)) in zip(actual, expected).enumerated() {
+        // exp, log, tanh and sigmoid are computed in double far below a float's half ulp; only a result
+        // within that error of a rounding tie can round differently from glibc's.
+        let differing = zip(got.scalars, want.scalars).filter { $0.bitPattern != $1.bitPattern }.count
+        #expect(differing * 1000 <= got.scalars.count, "result \(position): \(differing) of \(got.scalars.count) elements differ")
+    }
+}
