@@ -7,21 +7,6 @@ import Testing
 // epilogues) and every function of Kernels/*.kir, compiled with the system C compiler and run over
 // raw buffers, whole and in pieces.
 
-/// The `.kir` files of `Kernels/`, found from this file's path.
-enum KernelFiles {
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Kernels", isDirectory: true)
-
-    static var names: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".kir") }.sorted()
-    }
-
-    static func module(_ name: String) throws -> Module {
-        try Module(parsing: String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8))
-    }
-}
-
 /// Primitives whose compiled results equal the interpreter's bit for bit: everything but the libm
 /// transcendentals (within an ulp or a few) and the reductions whose order the SIMD loop changes.
 private let exactPrimitives: Set<String> = [

@@ -6,19 +6,8 @@ import Testing
 // Every primitive and every kernel of `Kernels/`, scheduled, compiled and run on cpu:0, matches the
 // reference interpreter within the dtype's tolerance.
 
-/// The `.kir` files of `Kernels/` at the package root (this file is `Tests/BackendsTests/...`).
-enum KernelFiles {
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Kernels", isDirectory: true)
-
-    static var all: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter { $0.hasSuffix(".kir") }.sorted()
-    }
-}
-
 @Test func kernelLibraryIsFound() {
-    #expect(KernelFiles.all.count >= 10, "no .kir files under \(KernelFiles.directory.path)")
+    #expect(KernelFiles.names.count >= 10, "no .kir files under \(KernelFiles.directory.path)")
 }
 
 @Test(arguments: PrimitiveCatalog.cases)
@@ -28,11 +17,11 @@ func primitiveMatchesTheInterpreterOnCPU(_ example: PrimitiveCase) throws {
         let inputs = example.inputs(seed: seed)
         let expected = try Interpreter().run(example.graph, inputs: inputs)
         let actual = try device.evaluate(Fusion.schedule(example.graph), on: inputs, synchronously: seed == 3)
-        expectMatches(actual, expected, accumulates: Tolerance.accumulates(example.graph), "\(example) seed \(seed) on \(device.id)")
+        expectMatches(actual, expected, reductionLength: Tolerance.reductionLength(of: example.graph), "\(example) seed \(seed) on \(device.id)")
     }
 }
 
-@Test(arguments: KernelFiles.all)
+@Test(arguments: KernelFiles.names)
 func kernelLibraryFunctionMatchesTheInterpreterOnCPU(_ file: String) throws {
     let device = try CPUTestDevice.shared()
     let text = try String(contentsOf: KernelFiles.directory.appendingPathComponent(file), encoding: .utf8)
@@ -40,7 +29,7 @@ func kernelLibraryFunctionMatchesTheInterpreterOnCPU(_ file: String) throws {
         let inputs = TestInputs.random(for: graph, positive: true, seed: 4)
         let expected = try Interpreter().run(graph, inputs: inputs)
         let actual = try device.evaluate(Fusion.schedule(graph), on: inputs)
-        expectMatches(actual, expected, accumulates: Tolerance.accumulates(graph), "\(file) @\(graph.name) on \(device.id)")
+        expectMatches(actual, expected, reductionLength: Tolerance.reductionLength(of: graph), "\(file) @\(graph.name) on \(device.id)")
     }
 }
 
@@ -101,7 +90,7 @@ func contractionMatchesTheInterpreterOnCPU(_ example: ContractionCase) throws {
     let device = try CPUTestDevice.shared()
     let inputs = TestInputs.random(for: example.graph, seed: 11)
     let expected = try Interpreter().run(example.graph, inputs: inputs)
-    expectMatches(try device.evaluate(Fusion.schedule(example.graph), on: inputs), expected, accumulates: true, "\(example.name) on \(device.id)")
+    expectMatches(try device.evaluate(Fusion.schedule(example.graph), on: inputs), expected, reductionLength: 100, "\(example.name) on \(device.id)")
 }
 
 @Test func im2colInSmallBlocksMatchesTheInterpreter() throws {
@@ -128,5 +117,5 @@ func contractionMatchesTheInterpreterOnCPU(_ example: ContractionCase) throws {
             }
         }
     }
-    expectMatches([TensorValue(expected.type, scalars: output.map(Double.init))], [expected], accumulates: true, "blocked im2col")
+    expectMatches([TensorValue(expected.type, scalars: output.map(Double.init))], [expected], reductionLength: 100, "blocked im2col")
 }

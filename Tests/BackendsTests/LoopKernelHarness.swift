@@ -88,7 +88,7 @@ enum LoopKernelHarness {
         let expected = try Interpreter().run(graph, inputs: inputs)
         let actual = try run(schedule, inputs: inputs, kernels: kernels)
         try #require(actual.count == expected.count)
-        let length = reductionLength(of: graph)
+        let length = Tolerance.reductionLength(of: graph)
         for (position, (got, want)) in zip(actual, expected).enumerated() {
             if exact {
                 #expect(got.deviceBytes == want.deviceBytes, "\(name) result \(position): \(got) != \(want) bit for bit")
@@ -119,58 +119,5 @@ enum LoopKernelHarness {
             }
             return TensorValue(converting: scalars, to: parameter.type)
         }
-    }
-
-    /// The longest sum any value of `graph` accumulates: reduced elements, or a contraction's depth.
-    static func reductionLength(of graph: Graph) -> Int {
-        graph.instructions.reduce(1) { longest, instruction in
-            let length: Int
-            switch instruction.op {
-            case let .reduce(_, axes, _):
-                let shape = graph.type(of: instruction.operands[0]).shape
-                length = axes.reduce(1) { $0 * shape[$1] }
-            case .matmul:
-                let shape = graph.type(of: instruction.operands[0]).shape
-                length = shape[shape.rank - 1]
-            case .convolution:
-                length = graph.type(of: instruction.operands[1]).shape.dimensions.dropLast().reduce(1, *)
-            default:
-                length = 1
-            }
-            return max(longest, length)
-        }
-    }
-}
-
-/// How close a backend's result must be to the interpreter's: relative, by dtype (about two ulps
-/// for f16 and bf16), scaled by the square root of the reduction length; i32 and bool exact.
-/// Values below 1 in magnitude are held to the same error as 1, so cancellation does not fail a test.
-struct Tolerance {
-    var relative: Double
-
-    init(for dtype: DType, reductionLength: Int = 1) {
-        let base = switch dtype {
-        case .f32: 1e-5
-        case .f16: 2e-3
-        case .bf16: 1.6e-2
-        case .i32, .bool: 0.0
-        }
-        relative = base * Double(max(reductionLength, 1)).squareRoot()
-    }
-
-    /// The first few elements where `got` is not close to `want`: NaN and infinity positions first, then values.
-    func mismatches(_ got: TensorValue, _ want: TensorValue) -> [String] {
-        guard got.type == want.type else { return ["type \(got.type), expected \(want.type)"] }
-        var problems: [String] = []
-        for (position, (g, w)) in zip(got.scalars, want.scalars).enumerated() where problems.count < 5 {
-            if w.isNaN || g.isNaN {
-                if w.isNaN != g.isNaN { problems.append("[\(position)] \(g), expected \(w)") }
-            } else if w.isInfinite || g.isInfinite {
-                if g != w { problems.append("[\(position)] \(g), expected \(w)") }
-            } else if abs(g - w) > relative * max(abs(w), 1) {
-                problems.append("[\(position)] \(g), expected \(w) (tolerance \(relative))")
-            }
-        }
-        return problems
     }
 }

@@ -63,3 +63,18 @@ func scheduledKernelFunctionMatchesTheGraph(_ file: String) throws {
     #expect(text.hasPrefix("schedule @softmax: "))
     #expect(text.contains("kernel #0 reduction"))
 }
+
+@Test func aKernelAbsorbsAtMostOneContraction() throws {
+    let builder = GraphBuilder(name: "two_products")
+    let a = builder.parameter(TensorType(.f32, [4, 4]), name: "a"), b = builder.parameter(TensorType(.f32, [4, 4]), name: "b")
+    let sum = try builder.add(builder.matmul(a, b), builder.matmul(b, a))
+    let graph = builder.build(returning: [try builder.tanh(sum)])
+    let schedule = Fusion.schedule(graph)
+    for kernel in schedule.kernels {
+        let products = kernel.body.instructions.filter { $0.op == .matmul }.count
+        #expect(products <= 1)
+    }
+    #expect(schedule.kernels.map(\.kind) == [.contraction, .contraction])
+    let inputs = PrimitiveCase(name: "", graph: graph, domain: .signed).inputs(seed: 1)
+    #expect(try Interpreter().run(schedule, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)))
+}

@@ -22,8 +22,15 @@ public struct CPUBackend: Backend {
     private static let opened: (devices: [CPUDevice], warnings: [String]) = {
         let (nodes, topologyWarnings) = CPUTopology.nodes()
         let (host, hostWarnings) = CPUHostInfo.read()
-        let devices = nodes.map { CPUDevice(node: $0, info: info(for: $0, host: host)) }
-        return (devices, topologyWarnings + hostWarnings)
+        var warnings = topologyWarnings + hostWarnings
+        let devices = nodes.map { node in
+            let compiler = CPUKernelCompiler(device: node.id)
+            if let warning = compiler.warning, !warnings.contains(warning) { warnings.append(warning) }
+            return CPUDevice(node: node, info: info(for: node, host: host), makeLoopKernels: { kernels throws(BackendError) in
+                try compiler.compile(kernels)
+            })
+        }
+        return (devices, warnings)
     }()
 
     /// What a device on `node` reports: cores, memory, an estimated peak, SIMD features and caches.

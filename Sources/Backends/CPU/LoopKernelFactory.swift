@@ -4,8 +4,8 @@ import KernelIR
 /// runnable ``LoopKernel``s, all at once so that a compiler can build them as one unit. The result
 /// has one kernel per input kernel, in order.
 ///
-/// The seam between the CPU device and its code generator: ``interpretedLoopKernels`` until the C
-/// kernel compiler is wired in; a device is created with either.
+/// The seam between the CPU device and its code generator: ``CPUBackend`` opens devices with
+/// ``CPUKernelCompiler``; tests may pass ``interpretedLoopKernels``.
 typealias LoopKernelFactory = @Sendable ([Kernel]) throws(BackendError) -> [any LoopKernel]
 
 /// The fallback factory: every kernel runs in the reference interpreter. Correct, slow.

@@ -66,8 +66,10 @@ struct Analysis {
             if case .convolution = instruction.op { for operand in instruction.operands { isMaterialized[operand.index] = true } }
         }
         self.isMaterialized = isMaterialized
+        // A kernel absorbs at most one contraction: a chain joining two products keeps the second in memory.
+        var claimedRoots: Set<Int> = []
         for index in parameterCount..<count where isMaterialized[index] && Analysis.isLibrary(graph, index) {
-            if epilogueRoot(of: index) != nil { self.isMaterialized[index] = false }
+            if let root = epilogueRoot(of: index), claimedRoots.insert(root).inserted { self.isMaterialized[index] = false }
         }
     }
 
