@@ -132,7 +132,7 @@ private let clangPath: String? = (ProcessInfo.processInfo.environment["PATH"] ??
 func openCLSourceParsesAsOpenCLC() throws {
     let kernels = try KernelFiles.names.flatMap { try KernelFiles.module($0).functions }
         .flatMap { CPUKernelCompiler.loopKernels(of: Fusion.schedule($0)) }
-    let catalog = loopPrimitives.flatMap { CPUKernelCompiler.loopKernels(of: Fusion.schedule($0.graph)) }
+    let catalog = (loopPrimitives.map(\.graph) + SpecialCase.all.map(\.graph)).flatMap { CPUKernelCompiler.loopKernels(of: Fusion.schedule($0)) }
     let source = try CFamilyRenderer(dialect: .openCL, device: "opencl:0").translationUnit(for: kernels + catalog).source
     let path = try LoopKernelHarness.freshCacheDirectory().appendingPathComponent("kernels.cl")
     try Data(source.utf8).write(to: path)
