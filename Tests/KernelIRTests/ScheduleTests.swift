@@ -63,3 +63,18 @@ func scheduledKernelFunctionMatchesTheGraph(_ file: String) throws {
     #expect(text.hasPrefix("schedule @softmax: "))
     #expect(text.contains("kernel #0 reduction"))
 }
+
+@Test func summedContractionsGetOneKernelEach() throws {
+    let builder = GraphBuilder(name: "summed")
+    let a = builder.parameter(TensorType(.f32, [2, 4]), name: "a"), b = builder.parameter(TensorType(.f32, [4, 3]), name: "b")
+    let c = builder.parameter(TensorType(.f32, [2, 5]), name: "c"), d = builder.parameter(TensorType(.f32, [5, 3]), name: "d")
+    let y = try builder.add(try builder.matmul(a, b), try builder.matmul(c, d))
+    let graph = builder.build(returning: [y])
+    let schedule = Fusion.schedule(graph)
+    #expect(schedule.kernels.map(\.kind) == [.contraction, .contraction])
+    for kernel in schedule.kernels {
+        #expect(kernel.body.instructions.filter { $0.op == .matmul }.count == 1, "\(kernel.body.text)")
+    }
+    let inputs = PrimitiveCase(name: "summed", graph: graph, domain: .signed).inputs(seed: 1)
+    #expect(try Interpreter().run(schedule, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)))
+}

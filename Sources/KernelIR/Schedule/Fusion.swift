@@ -66,8 +66,11 @@ struct Analysis {
             if case .convolution = instruction.op { for operand in instruction.operands { isMaterialized[operand.index] = true } }
         }
         self.isMaterialized = isMaterialized
+        // A kernel holds one contraction: when several chains end at the same root (gradients of a
+        // value used by several matmuls, summed), only the first contraction becomes its epilogue's.
+        var absorbingRoots: Set<Int> = []
         for index in parameterCount..<count where isMaterialized[index] && Analysis.isLibrary(graph, index) {
-            if epilogueRoot(of: index) != nil { self.isMaterialized[index] = false }
+            if let root = epilogueRoot(of: index), absorbingRoots.insert(root).inserted { self.isMaterialized[index] = false }
         }
     }
 
