@@ -78,3 +78,11 @@ func scheduledKernelFunctionMatchesTheGraph(_ file: String) throws {
     let inputs = PrimitiveCase(name: "summed", graph: graph, domain: .signed).inputs(seed: 1)
     #expect(try Interpreter().run(schedule, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)))
 }
+
+@Test func castToANarrowerDTypeIsNotAnInPlaceEpilogue() throws {
+    let builder = GraphBuilder(name: "mixed")
+    let a = builder.parameter(TensorType(.f32, [2, 4]), name: "a"), b = builder.parameter(TensorType(.f32, [4, 3]), name: "b")
+    let y = try builder.cast(try builder.tanh(try builder.matmul(a, b)), to: .f16)
+    let schedule = Fusion.schedule(builder.build(returning: [y]))
+    #expect(schedule.kernels.map(\.kind) == [.contraction, .loop])
+}

@@ -96,15 +96,19 @@ struct Analysis {
     }
 
     /// The root of the elementwise chain a contraction's single user starts, if the contraction may
-    /// absorb it: every link elementwise, of the contraction's shape, with one user until a
+    /// absorb it: every link elementwise, of the contraction's shape and element size, with one user until a
     /// materialized root that is not a graph result of the contraction itself.
     func epilogueRoot(of index: Int) -> Int? {
-        let shape = graph.type(of: Value(index: index)).shape
+        let type = graph.type(of: Value(index: index))
+        let shape = type.shape
         guard users[index].count == 1, !graph.results.contains(Value(index: index)) else { return nil }
         var current = users[index][0]
         while true {
             guard let instruction = graph.instruction(defining: Value(index: current)),
-                  Analysis.isElementwise(instruction.op), instruction.type.shape == shape else { return nil }
+                  Analysis.isElementwise(instruction.op), instruction.type.shape == shape,
+                  // The epilogue runs in place over the contraction's result, so every link must store
+                  // elements of the same size (a cast to f16 would overwrite results not yet read).
+                  instruction.type.dtype.byteCount == type.dtype.byteCount else { return nil }
             if isMaterialized[current] { return current }
             guard users[current].count == 1 else { return nil }
             current = users[current][0]
