@@ -105,7 +105,7 @@ extension CFamilyRenderer {
 
     /// The fold of `element` into the accumulators, each named with `slot` appended (e.g. `[l]`, one of a block).
     private func accumulator(_ kind: ReduceKind, _ dtype: DType, element x: String, slot: String) -> Fold {
-        let u8 = dialect.unsignedType(bits: 8), u32 = dialect.unsignedType(bits: 32), wide = dialect.wideType
+        let uint8 = dialect.unsignedType(bits: 8), uint32 = dialect.unsignedType(bits: 32), wide = dialect.wideType
         let acc = "acc" + slot, seen = "seen_nan" + slot
         switch (kind, dtype == .i32) {
         case (.sum, false):
@@ -117,16 +117,16 @@ extension CFamilyRenderer {
             return Fold(accumulators: [(wide, "acc", "0")], update: ["\(acc) += (\(wide))\(x);"], clauses: "reduction(+:acc)", result: result)
         case (.sum, true):
             // Wrapping sum: the interpreter sums exactly and wraps once, which is the same modulo 2^32.
-            return Fold(accumulators: [(u32, "acc", "0u")], update: ["\(acc) += (\(u32))\(x);"], clauses: "reduction(+:acc)",
+            return Fold(accumulators: [(uint32, "acc", "0u")], update: ["\(acc) += (\(uint32))\(x);"], clauses: "reduction(+:acc)",
                         result: "(int)\(acc)")
         case (.max, false):
             // On ties Swift's max(result, element) returns the element.
-            return Fold(accumulators: [("float", "acc", "-INFINITY"), (u8, "seen_nan", "0")],
-                        update: ["\(acc) = \(x) >= \(acc) ? \(x) : \(acc);", "\(seen) |= (\(u8))(\(x) != \(x));"],
+            return Fold(accumulators: [("float", "acc", "-INFINITY"), (uint8, "seen_nan", "0")],
+                        update: ["\(acc) = \(x) >= \(acc) ? \(x) : \(acc);", "\(seen) |= (\(uint8))(\(x) != \(x));"],
                         clauses: "reduction(max:acc) reduction(|:seen_nan)", result: "\(seen) ? NAN : \(acc)")
         case (.min, false):
-            return Fold(accumulators: [("float", "acc", "INFINITY"), (u8, "seen_nan", "0")],
-                        update: ["\(acc) = \(x) < \(acc) ? \(x) : \(acc);", "\(seen) |= (\(u8))(\(x) != \(x));"],
+            return Fold(accumulators: [("float", "acc", "INFINITY"), (uint8, "seen_nan", "0")],
+                        update: ["\(acc) = \(x) < \(acc) ? \(x) : \(acc);", "\(seen) |= (\(uint8))(\(x) != \(x));"],
                         clauses: "reduction(min:acc) reduction(|:seen_nan)", result: "\(seen) ? NAN : \(acc)")
         case (.max, true):
             return Fold(accumulators: [("int", "acc", "-2147483647 - 1")], update: ["\(acc) = \(x) >= \(acc) ? \(x) : \(acc);"],
