@@ -66,10 +66,11 @@ struct Analysis {
             if case .convolution = instruction.op { for operand in instruction.operands { isMaterialized[operand.index] = true } }
         }
         self.isMaterialized = isMaterialized
-        // A kernel absorbs at most one contraction: a chain joining two products keeps the second in memory.
-        var claimedRoots: Set<Int> = []
+        // A kernel holds one contraction: when several chains end at the same root (gradients of a
+        // value used by several matmuls, summed), only the first contraction becomes its epilogue's.
+        var absorbingRoots: Set<Int> = []
         for index in parameterCount..<count where isMaterialized[index] && Analysis.isLibrary(graph, index) {
-            if let root = epilogueRoot(of: index), claimedRoots.insert(root).inserted { self.isMaterialized[index] = false }
+            if let root = epilogueRoot(of: index), absorbingRoots.insert(root).inserted { self.isMaterialized[index] = false }
         }
     }
 
@@ -95,15 +96,19 @@ struct Analysis {
     }
 
     /// The root of the elementwise chain a contraction's single user starts, if the contraction may
-    /// absorb it: every link elementwise, of the contraction's shape, with one user until a
+    /// absorb it: every link elementwise, of the contraction's shape and element size, with one user until a
     /// materialized root that is not a graph result of the contraction itself.
     func epilogueRoot(of index: Int) -> Int? {
-        let shape = graph.type(of: Value(index: index)).shape
+        let type = graph.type(of: Value(index: index))
+        let shape = type.shape
         guard users[index].count == 1, !graph.results.contains(Value(index: index)) else { return nil }
         var current = users[index][0]
         while true {
             guard let instruction = graph.instruction(defining: Value(index: current)),
-                  Analysis.isElementwise(instruction.op), instruction.type.shape == shape else { return nil }
+                  Analysis.isElementwise(instruction.op), instruction.type.shape == shape,
+                  // The epilogue runs in place over the contraction's result, so every link must store
+                  // elements of the same size (a cast to f16 would overwrite results not yet read).
+                  instruction.type.dtype.byteCount == type.dtype.byteCount else { return nil }
             if isMaterialized[current] { return current }
             guard users[current].count == 1 else { return nil }
             current = users[current][0]
