@@ -12,9 +12,21 @@
 /// - A matmul or convolution whose only user starts an elementwise chain of its own shape absorbs
 ///   that chain as an epilogue (bias, activation, residual).
 public enum Fusion {
+    /// What the backend's contraction kernels can take, which changes what fusion materializes.
+    public struct Options: Hashable, Sendable {
+        /// Whether a matmul may read an operand through a swap of its last two axes (a BLAS
+        /// transpose flag) instead of having the transposed copy materialized.
+        public var contractionsReadTransposedOperands: Bool
+
+        /// Creates options; by default contractions read plain buffers only.
+        public init(contractionsReadTransposedOperands: Bool = false) {
+            self.contractionsReadTransposedOperands = contractionsReadTransposedOperands
+        }
+    }
+
     /// The schedule of `graph`, which must verify.
-    public static func schedule(_ graph: Graph) -> Schedule {
-        let analysis = Analysis(graph)
+    public static func schedule(_ graph: Graph, options: Options = Options()) -> Schedule {
+        let analysis = Analysis(graph, options: options)
         var kernels: [(root: Int, kernel: Kernel.Kind, body: Graph, inputs: [Int])] = []
         for index in graph.parameters.count..<graph.valueCount where analysis.isMaterialized[index] {
             kernels.append(analysis.kernel(rootedAt: index))
@@ -31,7 +43,7 @@ struct Analysis {
     var isCheap: [Bool]
     var isMaterialized: [Bool]
 
-    init(_ graph: Graph) {
+    init(_ graph: Graph, options: Fusion.Options = Fusion.Options()) {
         self.graph = graph
         let count = graph.valueCount
         let parameterCount = graph.parameters.count
@@ -62,7 +74,16 @@ struct Analysis {
         for (position, instruction) in graph.instructions.enumerated() {
             let index = parameterCount + position
             if users[index].count > 1 && !isCheap[index] { isMaterialized[index] = true }
-            if case .matmul = instruction.op { for operand in instruction.operands { isMaterialized[operand.index] = true } }
+            if case .matmul = instruction.op {
+                for operand in instruction.operands {
+                    if options.contractionsReadTransposedOperands, isCheap[operand.index],
+                       let source = Analysis.transposedSource(graph, operand.index) {
+                        isMaterialized[source] = true
+                    } else {
+                        isMaterialized[operand.index] = true
+                    }
+                }
+            }
             if case .convolution = instruction.op { for operand in instruction.operands { isMaterialized[operand.index] = true } }
         }
         self.isMaterialized = isMaterialized
@@ -72,6 +93,14 @@ struct Analysis {
         for index in parameterCount..<count where isMaterialized[index] && Analysis.isLibrary(graph, index) {
             if let root = epilogueRoot(of: index), absorbingRoots.insert(root).inserted { self.isMaterialized[index] = false }
         }
+    }
+
+    /// The operand of a permute that swaps the last two axes (a matrix transpose), or `nil`.
+    static func transposedSource(_ graph: Graph, _ index: Int) -> Int? {
+        guard let instruction = graph.instruction(defining: Value(index: index)),
+              case let .permute(permutation) = instruction.op, permutation.count >= 2 else { return nil }
+        let rank = permutation.count
+        return permutation == Array(0..<(rank - 2)) + [rank - 1, rank - 2] ? instruction.operands[0].index : nil
     }
 
     static func isLibrary(_ graph: Graph, _ index: Int) -> Bool {
