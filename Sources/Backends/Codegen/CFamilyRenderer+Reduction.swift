@@ -56,7 +56,7 @@ extension CFamilyRenderer {
 
     /// How a reduction folds `element` into its accumulator: declarations before the loops, the
     /// update inside, the SIMD clauses, and the result in the dtype's compute type.
-    private func accumulator(_ kind: ReduceKind, _ dtype: DType, element x: String)
+    func accumulator(_ kind: ReduceKind, _ dtype: DType, element x: String)
         -> (declarations: [String], update: [String], clauses: String, result: String) {
         let u8 = dialect.unsignedType(bits: 8), u32 = dialect.unsignedType(bits: 32), wide = dialect.wideType
         switch (kind, dtype == .i32) {
