@@ -24,6 +24,7 @@ struct OpenCLKernelPlan: Hashable, Sendable {
 /// Loop kernels come from ``CFamilyRenderer`` in the OpenCL dialect, one work item per output
 /// element; reductions with long reduced extents become work-group tree reductions; contractions
 /// become ``GEMMKernel``s with their epilogue fused. Identical functions are written once.
+/// Transcendentals use double precision where the device has it (``Dialect/openCLDoubleMathHelpers``).
 struct OpenCLProgramSource {
     /// The whole source.
     var source: String
@@ -93,7 +94,8 @@ struct OpenCLProgramSource {
         }
         let dialect = Dialect.openCL
         source = "/* acc OpenCL kernels for \(properties.name) (\(properties.driverVersion)) */\n"
-            + dialect.preamble + dialect.helpers + dialect.mathHelpers + definitions.joined(separator: "\n")
+            + dialect.preamble + dialect.helpers + (properties.supportsFP64 ? dialect.openCLDoubleMathHelpers : dialect.mathHelpers)
+            + definitions.joined(separator: "\n")
         self.plans = plans
     }
 
