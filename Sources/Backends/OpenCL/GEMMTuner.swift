@@ -26,15 +26,21 @@ public final class GEMMTuner: Sendable {
         }
     }
 
-    /// Products of at least this many multiply-adds are tuned; smaller ones take a few
-    /// microseconds whatever the tile.
-    public static let tuningThreshold = 1 << 24
+    /// Products of at least this many multiply-adds are tuned by default; smaller ones take a few
+    /// microseconds whatever the tile. `ACC_OPENCL_TUNE_MIN_MULTIPLY_ADDS` overrides it.
+    public static let defaultThreshold = 1 << 24
+
+    /// Products of at least this many multiply-adds are tuned.
+    public let threshold: Int
+    /// The tiles timed.
+    let candidates: [GEMMTile]
 
     private struct State: Sendable {
         var policy: Policy
         var tiles: [String: GEMMTile]
         var loaded = false
         var retuned: Set<String> = []
+        var forced: GEMMTile?
     }
 
     private struct Document: Codable {
@@ -46,7 +52,10 @@ public final class GEMMTuner: Sendable {
     private let identity: String
     private let state: Mutex<State>
 
-    init(directory: URL, identity: String, policy: Policy) {
+    init(directory: URL, identity: String, environment: [String: String], candidates: [GEMMTile] = GEMMTile.candidates) {
+        threshold = environment["ACC_OPENCL_TUNE_MIN_MULTIPLY_ADDS"].flatMap { Int($0) } ?? Self.defaultThreshold
+        self.candidates = candidates
+        let policy = Policy(environment: environment)
         file = directory.appendingPathComponent("tuning-\(String(KernelCache.fnv1a(Array(identity.utf8)), radix: 16)).json")
         self.identity = identity
         state = Mutex(State(policy: policy, tiles: [:]))
@@ -58,6 +67,12 @@ public final class GEMMTuner: Sendable {
             state.policy = .retune
             state.retuned = []
         }
+    }
+
+    /// Makes every contraction compiled from now on use `tile` (or the tuner's choice again when
+    /// `nil`), for tests of each kernel variant.
+    package func force(_ tile: GEMMTile?) {
+        state.withLock { $0.forced = tile }
     }
 
     /// The tuned tiles by shape class, from the cache and this process.
@@ -73,8 +88,9 @@ public final class GEMMTuner: Sendable {
 
     /// The tile for `problem` on `device`, timing candidates when the policy says so.
     func tile(for problem: GEMMProblem, on device: OpenCLDevice) -> GEMMTile {
+        if let forced = state.withLock({ $0.forced }) { return forced }
         let standard = GEMMTile.standard(for: problem, isCPU: device.properties.isCPU)
-        guard problem.multiplyAdds >= Self.tuningThreshold else { return standard }
+        guard problem.multiplyAdds >= threshold else { return standard }
         let key = problem.shapeClass
         return state.withLock { state in
             load(&state)
@@ -112,7 +128,7 @@ public final class GEMMTuner: Sendable {
     /// after a warm-up; `nil` when none does.
     private func fastest(for problem: GEMMProblem, on device: OpenCLDevice) -> GEMMTile? {
         let properties = device.properties
-        let candidates = GEMMTile.candidates.filter {
+        let candidates = candidates.filter {
             $0.fits(maximumWorkGroupSize: properties.maximumWorkGroupSize, localMemoryBytes: properties.localMemoryBytes)
         }
         let (leftCount, rightCount, outputCount) = problem.elementCounts

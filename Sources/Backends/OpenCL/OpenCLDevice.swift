@@ -41,8 +41,7 @@ public final class OpenCLDevice: Device, @unchecked Sendable {
         account = MemoryAccount(capacity: properties.globalMemoryBytes)
         cache = ProgramCache(directory: ProgramCache.directory(environment: environment))
         buildOptions = properties.buildOptions(extra: environment["ACC_OPENCL_BUILD_OPTIONS"] ?? "")
-        tuner = GEMMTuner(directory: cache.directory, identity: properties.compilerIdentity,
-                          policy: GEMMTuner.Policy(environment: environment))
+        tuner = GEMMTuner(directory: cache.directory, identity: properties.compilerIdentity, environment: environment)
     }
 
     deinit {
