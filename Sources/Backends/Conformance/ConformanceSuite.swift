@@ -41,6 +41,16 @@ public struct ConformanceResult: Sendable, Codable, Hashable {
     public var tolerance: Double?
     /// Mismatched elements, the error that stopped it, or why it was skipped.
     public var message: String?
+
+    /// Creates a result.
+    public init(name: String, kind: String, status: Status, worstError: Double? = nil, tolerance: Double? = nil, message: String? = nil) {
+        self.name = name
+        self.kind = kind
+        self.status = status
+        self.worstError = worstError
+        self.tolerance = tolerance
+        self.message = message
+    }
 }
 
 /// The cross-backend equivalence suite (`acctl check`, and every device in the tests): every
