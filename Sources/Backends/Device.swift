@@ -63,6 +63,9 @@ public protocol Device: AnyObject, Sendable {
     func copy(from buffer: any Buffer, to bytes: UnsafeMutableRawBufferPointer) throws(BackendError)
     /// Compiles a schedule into an executable for this device.
     func compile(_ schedule: Schedule) throws(BackendError) -> any Executable
+    /// Compiles several schedules, one executable each, in order: devices whose compiler has a
+    /// large fixed cost per build (an OpenCL driver) build them together.
+    func compile(_ schedules: [Schedule]) throws(BackendError) -> [any Executable]
     /// Enqueues a run of `executable` reading `inputs` and writing `outputs` (one buffer per schedule
     /// input and output) and returns at once; the event completes when the outputs are written.
     func execute(_ executable: any Executable, inputs: [any Buffer], outputs: [any Buffer]) -> Event
@@ -76,6 +79,13 @@ public protocol Device: AnyObject, Sendable {
 extension Device {
     /// Plain contractions over plain buffers: what every backend supports.
     public var fusionOptions: Fusion.Options { Fusion.Options() }
+
+    /// Compiles each schedule on its own; devices that can build several at once override this.
+    public func compile(_ schedules: [Schedule]) throws(BackendError) -> [any Executable] {
+        var executables: [any Executable] = []
+        for schedule in schedules { executables.append(try compile(schedule)) }
+        return executables
+    }
 
     /// Enqueues and waits; devices with a cheaper synchronous path override this.
     public func run(_ executable: any Executable, inputs: [any Buffer], outputs: [any Buffer]) throws(BackendError) {

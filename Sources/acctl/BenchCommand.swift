@@ -25,6 +25,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Untimed runs before timing.")
     var warmup: Int = 2
 
+    @Flag(help: "Time the GEMM tile candidates again on OpenCL devices, replacing their cached tuning results.")
+    var tune = false
+
     @Flag(help: "Print results as JSON.")
     var json = false
 
@@ -42,6 +45,9 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let chosenDevices = try devices.isEmpty ? Runtime.devices : devices.map { id in try Runtime.device(id) }
         let chosenSuites = suites.isEmpty ? BenchmarkCatalog.suites : suites
+        if tune {
+            for case let device as OpenCLDevice in chosenDevices { device.tuner.retune() }
+        }
         var benchmarks: [Benchmark] = []
         for suite in chosenSuites { benchmarks += try BenchmarkCatalog.benchmarks(in: suite) }
         var results: [BenchResult] = []
@@ -63,6 +69,10 @@ struct BenchCommand: ParsableCommand {
         } else {
             print(BenchResult.table(results, markdown: markdown))
             print("\(runs) timed runs after \(warmup) warm-up runs per row; times are medians.")
+            for case let device as OpenCLDevice in chosenDevices where !device.tuner.tunedTiles.isEmpty {
+                let tiles = device.tuner.tunedTiles.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+                print("\(device.id) GEMM tiles (\(device.tuner.cacheFile.path)): " + tiles.joined(separator: "; "))
+            }
         }
     }
 }

@@ -33,7 +33,7 @@ struct DevicesCommand: ParsableCommand {
     }
 
     /// Backend families whose absence is worth a line, with how users name them.
-    static let expectedBackends = ["cpu": "CPU"]
+    static let expectedBackends = ["cpu": "CPU", "opencl": "OpenCL"]
 }
 
 /// The JSON `acctl devices --json` prints.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import KernelIR
 @testable import Models
+import Backends
 import Runtime
 
 /// The vdit-test reference of ../shared/fixtures/vdit-test: weights, one batch, and float64 expectations.
@@ -111,21 +112,34 @@ func trainingLosses(_ run: (Graph, [TensorValue]) throws -> [TensorValue], step:
 }
 
 @Test func trainingStepOnCPUMatchesTheFixture() throws {
+    try expectTrainingStepMatchesTheFixture(on: try Runtime.device("cpu:0"))
+}
+
+/// opencl:0 (PoCL in CI, where it is required): the same step, compiled to OpenCL C.
+@Test func trainingStepOnOpenCLMatchesTheFixture() throws {
+    guard let device = Runtime.devices.first(where: { $0.id.rawValue == "opencl:0" }) else {
+        #expect(ProcessInfo.processInfo.environment["CI"] != "true", "CI requires opencl:0; discovery warnings: \(Runtime.discoveryWarnings)")
+        return
+    }
+    try expectTrainingStepMatchesTheFixture(on: device)
+}
+
+/// Five AdamW steps on `device` follow the fixture's losses, and the gradient norms match it.
+func expectTrainingStepMatchesTheFixture(on device: any Device) throws {
     let fixture = try VDiTFixture()
     let program = VDiTProgram(configuration: .test)
-    let device = try Runtime.device("cpu:0")
     let step = try program.trainingStepGraph()
     let compiled = try device.compile(step)
     let losses = try trainingLosses({ _, inputs in try compiled(inputs) }, step: step, program: program,
                                     fixture: fixture, steps: fixture.losses.count)
     for (actual, expected) in zip(losses, fixture.losses) {
-        #expect(isClose(actual, expected, relative: 1e-4), "\(losses) vs \(fixture.losses)")
+        #expect(isClose(actual, expected, relative: 1e-4), "\(device.id): \(losses) vs \(fixture.losses)")
     }
     let lossAndGradients = try Gradient.valueAndGrad(of: program.lossGraph(), wrt: program.parameters.map(\.name))
     let outputs = try device.compile(lossAndGradients)(try fixture.parameterValues(for: program) + fixture.batchValues())
     for (index, parameter) in program.parameters.enumerated() {
         let norm = outputs[1 + index].scalars.reduce(0) { $0 + $1 * $1 }.squareRoot()
         let expected = try #require(fixture.gradientNorms[parameter.name])
-        #expect(isClose(norm, expected, relative: 1e-3), "\(parameter.name): \(norm) vs \(expected)")
+        #expect(isClose(norm, expected, relative: 1e-3), "\(device.id) \(parameter.name): \(norm) vs \(expected)")
     }
 }

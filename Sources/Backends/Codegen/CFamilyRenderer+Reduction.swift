@@ -92,7 +92,7 @@ extension CFamilyRenderer {
     }
 
     /// How a reduction folds an element into its accumulators.
-    private struct Fold {
+    struct Fold {
         /// Declared before the loops: `acc`, and `seen_nan` for float max and min.
         var accumulators: [(type: String, name: String, initial: String)]
         /// Inside the innermost loop.
@@ -101,10 +101,13 @@ extension CFamilyRenderer {
         var clauses: String
         /// The reduction's value, in the dtype's compute type.
         var result: String
+
+        /// The accumulators' declarations, for a fold with no slot.
+        var declarations: [String] { accumulators.map { "\($0.type) \($0.name) = \($0.initial);" } }
     }
 
     /// The fold of `element` into the accumulators, each named with `slot` appended (e.g. `[l]`, one of a block).
-    private func accumulator(_ kind: ReduceKind, _ dtype: DType, element x: String, slot: String) -> Fold {
+    func accumulator(_ kind: ReduceKind, _ dtype: DType, element x: String, slot: String = "") -> Fold {
         let uint8 = dialect.unsignedType(bits: 8), uint32 = dialect.unsignedType(bits: 32), wide = dialect.wideType
         let acc = "acc" + slot, seen = "seen_nan" + slot
         switch (kind, dtype == .i32) {

@@ -31,6 +31,9 @@ struct ScalarLowering {
     /// Every index expression the generated code computes (loads, iota, random, pad and concat
     /// bounds), so the renderer can tell whether a kernel reads only at its own flat index.
     private(set) var indexUses: [IndexExpression] = []
+    /// Parameters whose value is already in a variable rather than a buffer, by parameter position:
+    /// a contraction's result, which an OpenCL GEMM kernel hands its fused epilogue in a register.
+    var substitutedParameters: [Int: CValue] = [:]
 
     private var memo: [MemoKey: CValue] = [:]
     /// The table of each `.elements` constant already declared, by value index.
@@ -75,7 +78,10 @@ struct ScalarLowering {
     }
 
     private mutating func lower(_ value: Value, at index: [IndexExpression]) throws(BackendError) -> CValue {
-        guard let instruction = body.instruction(defining: value) else { return load(parameter: value.index, at: index) }
+        guard let instruction = body.instruction(defining: value) else {
+            if let substitute = substitutedParameters[value.index] { return substitute }
+            return load(parameter: value.index, at: index)
+        }
         let operands = instruction.operands
         let dtype = instruction.type.dtype
         switch instruction.op {

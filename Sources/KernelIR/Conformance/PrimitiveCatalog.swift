@@ -20,6 +20,13 @@ public struct PrimitiveCase: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { name }
 
+    /// Creates a case; any graph with inputs drawn from `domain` can use the catalog's input generator.
+    public init(name: String, graph: Graph, domain: Domain) {
+        self.name = name
+        self.graph = graph
+        self.domain = domain
+    }
+
     /// Seeded inputs for ``graph``: floats from ``domain`` rounded to their dtype, `i32` in `-5...5`, random `bool`s.
     public func inputs(seed: Int = 0) -> [TensorValue] {
         graph.parameters.enumerated().map { position, parameter in

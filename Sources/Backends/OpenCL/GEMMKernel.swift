@@ -1,0 +1,163 @@
+import KernelIR
+
+/// Writes the OpenCL C of a tiled GEMM kernel for one ``GEMMProblem`` and ``GEMMTile``, named
+/// ``CFamilyRenderer/placeholder`` like every rendered kernel, taking the contraction kernel's
+/// inputs, its output, and `begin`/`end` (unused; every acc kernel has them).
+///
+/// Values are computed in `float` (f32, f16, bf16: 16-bit operands are widened as they are read,
+/// the sum rounds once) or in wrapping `uint` (i32). The kernel stores each finished element
+/// through the fused epilogue helper (``CFamilyRenderer/epilogueElementFunction(_:contractionParameter:contractionType:)``)
+/// when there is one, else rounds it to the output's storage type. Work-group: dimension 0 runs
+/// over the tile's columns, 1 over its rows, 2 over the products.
+struct GEMMKernel {
+    var problem: GEMMProblem
+    var tile: GEMMTile
+    /// Which kernel inputs are the left and right operands.
+    var leftInput: Int
+    var rightInput: Int
+    /// The storage dtypes of the kernel's inputs, in order, and of its output.
+    var inputDTypes: [DType]
+    var outputDType: DType
+    /// The epilogue helper's source (named ``CFamilyRenderer/placeholder``), or `nil`.
+    var epilogue: String?
+
+    private var dialect: Dialect { .openCL }
+    private var name: String { CFamilyRenderer.placeholder }
+    private var computeType: String { problem.dtype == .i32 ? "uint" : "float" }
+    private var zero: String { problem.dtype == .i32 ? "0u" : "0.0f" }
+
+    /// Global and local work sizes.
+    var globalSize: [Int] {
+        [(problem.columns + tile.columns - 1) / tile.columns * tile.groupWidth,
+         (problem.rows + tile.rows - 1) / tile.rows * tile.groupHeight, problem.batch]
+    }
+    var localSize: [Int] { [tile.groupWidth, tile.groupHeight, 1] }
+
+    /// The source: operand readers, the epilogue helper, the store helper, then the kernel.
+    func source() -> String {
+        var lines: [String] = []
+        lines += reader(named: "\(name)_left", input: leftInput, variables: "const long b, const long r, const long k", offset: problem.leftOffset())
+        lines += reader(named: "\(name)_right", input: rightInput, variables: "const long b, const long k, const long c",
+                        offset: (["const long offset = \(problem.rightOffset());"], false))
+        if let epilogue { lines.append(epilogue.replacingOccurrences(of: name, with: "\(name)_epilogue")) }
+        lines += store()
+        lines += kernel()
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private var bufferParameters: [String] {
+        inputDTypes.enumerated().map { "__global const \(dialect.storageType($1)) *restrict in\($0)" }
+            + ["__global \(dialect.storageType(outputDType)) *restrict out"]
+    }
+
+    private var bufferArguments: String { (inputDTypes.indices.map { "in\($0)" } + ["out"]).joined(separator: ", ") }
+
+    /// `static inline T NAME(buffer, b, r|k, k|c)`: an operand element in the compute type.
+    private func reader(named function: String, input: Int, variables: String, offset: (statements: [String], padded: Bool)) -> [String] {
+        let element = "in[offset]"
+        let value = switch inputDTypes[input] {
+        case .f16: "acc_f16_to_f32(\(element))"
+        case .bf16: "acc_bf16_to_f32(\(element))"
+        case .i32: "(uint)\(element)"
+        case .f32, .bool: element
+        }
+        var lines = ["\(dialect.helperQualifier)\(computeType) \(function)(__global const \(dialect.storageType(inputDTypes[input])) *in, \(variables)) {"]
+        lines += offset.statements.map { "    " + $0 }
+        lines.append("    return \(offset.padded ? "inside ? \(value) : \(zero)" : value);")
+        lines.append("}")
+        return lines
+    }
+
+    private func store() -> [String] {
+        let stored: String
+        if epilogue != nil {
+            stored = "\(name)_epilogue(\(bufferArguments), offset, value);"
+        } else {
+            let expression = switch outputDType {
+            case .f16: "acc_f32_to_f16(value)"
+            case .bf16: "acc_f32_to_bf16(value)"
+            case .i32: "(int)value"
+            case .f32, .bool: "value"
+            }
+            stored = "out[offset] = \(expression);"
+        }
+        return ["\(dialect.helperQualifier)void \(name)_store(\(bufferParameters.joined(separator: ", ")), const long b, const long r, const long c, const \(computeType) value) {",
+                "    const long offset = \(problem.outputOffset());",
+                "    \(stored)",
+                "}"]
+    }
+
+    private func kernel() -> [String] {
+        let (width, height) = (tile.groupWidth, tile.groupHeight)
+        let (m, n, k) = (problem.rows, problem.columns, problem.depth)
+        let rowsGuarded = m % tile.rows != 0, columnsGuarded = n % tile.columns != 0
+        let left = "in\(leftInput)", right = "in\(rightInput)"
+        var lines = ["__kernel __attribute__((reqd_work_group_size(\(width), \(height), 1)))",
+                     "void \(name)(\(bufferParameters.joined(separator: ", ")), const long begin, const long end) {",
+                     "    const int tx = (int)get_local_id(0), ty = (int)get_local_id(1);",
+                     "    const long b = (long)get_group_id(2);",
+                     "    const long row0 = (long)get_group_id(1) * \(tile.rows), column0 = (long)get_group_id(0) * \(tile.columns);",
+                     "    \(computeType) acc[\(tile.itemRows)][\(tile.itemColumns)];",
+                     "    for (int i = 0; i < \(tile.itemRows); ++i) for (int j = 0; j < \(tile.itemColumns); ++j) acc[i][j] = \(zero);"]
+        if tile.usesLocalMemory {
+            let depthGuarded = k % tile.depth != 0
+            let threads = tile.groupSize
+            func guarded(_ conditions: [String], _ value: String) -> String {
+                conditions.isEmpty ? value : "(\(conditions.joined(separator: " && "))) ? \(value) : \(zero)"
+            }
+            lines += [
+                "    __local \(computeType) leftTile[\(tile.depth)][\(tile.rows)];",
+                "    __local \(computeType) rightTile[\(tile.depth)][\(tile.columns)];",
+                "    const int tid = ty * \(width) + tx;",
+                "    for (long k0 = 0; k0 < \(k); k0 += \(tile.depth)) {",
+                "        for (int l = tid; l < \(tile.rows * tile.depth); l += \(threads)) {",
+                "            const int rr = l / \(tile.depth), kk = l % \(tile.depth);",
+                "            const long r = row0 + rr, k = k0 + kk;",
+                "            leftTile[kk][rr] = \(guarded((rowsGuarded ? ["r < \(m)"] : []) + (depthGuarded ? ["k < \(k)"] : []), "\(name)_left(\(left), b, r, k)"));",
+                "        }",
+                "        for (int l = tid; l < \(tile.depth * tile.columns); l += \(threads)) {",
+                "            const int kk = l / \(tile.columns), cc = l % \(tile.columns);",
+                "            const long c = column0 + cc, k = k0 + kk;",
+                "            rightTile[kk][cc] = \(guarded((columnsGuarded ? ["c < \(n)"] : []) + (depthGuarded ? ["k < \(k)"] : []), "\(name)_right(\(right), b, k, c)"));",
+                "        }",
+                "        barrier(CLK_LOCAL_MEM_FENCE);",
+                "        for (int kk = 0; kk < \(tile.depth); ++kk) {",
+                "            \(computeType) rv[\(tile.itemColumns)];",
+                "            for (int j = 0; j < \(tile.itemColumns); ++j) rv[j] = rightTile[kk][tx + j * \(width)];",
+                "            for (int i = 0; i < \(tile.itemRows); ++i) {",
+                "                const \(computeType) lv = leftTile[kk][ty + i * \(height)];",
+                "                for (int j = 0; j < \(tile.itemColumns); ++j) acc[i][j] += lv * rv[j];",
+                "            }",
+                "        }",
+                "        barrier(CLK_LOCAL_MEM_FENCE);",
+                "    }",
+            ]
+        } else {
+            lines += [
+                "    for (long k = 0; k < \(k); ++k) {",
+                "        \(computeType) rv[\(tile.itemColumns)];",
+                "        for (int j = 0; j < \(tile.itemColumns); ++j) {",
+                "            const long c = column0 + tx + j * \(width);",
+                "            rv[j] = \(columnsGuarded ? "c < \(n) ? \(name)_right(\(right), b, k, c) : \(zero)" : "\(name)_right(\(right), b, k, c)");",
+                "        }",
+                "        for (int i = 0; i < \(tile.itemRows); ++i) {",
+                "            const long r = row0 + ty + i * \(height);",
+                "            const \(computeType) lv = \(rowsGuarded ? "r < \(m) ? \(name)_left(\(left), b, r, k) : \(zero)" : "\(name)_left(\(left), b, r, k)");",
+                "            for (int j = 0; j < \(tile.itemColumns); ++j) acc[i][j] += lv * rv[j];",
+                "        }",
+                "    }",
+            ]
+        }
+        lines += [
+            "    for (int i = 0; i < \(tile.itemRows); ++i) {",
+            "        const long r = row0 + ty + i * \(height);",
+            "        for (int j = 0; j < \(tile.itemColumns); ++j) {",
+            "            const long c = column0 + tx + j * \(width);",
+            "            if (\((rowsGuarded ? ["r < \(m)"] : []).joined() + (rowsGuarded && columnsGuarded ? " && " : "") + (columnsGuarded ? "c < \(n)" : "") + (rowsGuarded || columnsGuarded ? "" : "1"))) \(name)_store(\(bufferArguments), b, r, c, acc[i][j]);",
+            "        }",
+            "    }",
+            "}",
+        ]
+        return lines
+    }
+}
