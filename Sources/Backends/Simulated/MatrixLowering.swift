@@ -6,8 +6,11 @@ import KernelIR
 /// - Level 2: tries every block (b_m, b_n, b_k), multiples of the tile growing by powers of two up
 ///   to the padded size, keeps those whose double-buffered tiles fit the family's on-chip buffers,
 ///   and splits the padded GEMM into balanced blocks shared round-robin by the units;
-/// - Level 3: models `t₀ + fill + max(matrix, vector epilogue, Q / W)` and keeps the fastest block
-///   (then the least traffic, then the largest block).
+/// - Level 3: models `t₀ + fill + max(matrix, vector epilogue, Q / W)` and keeps the largest
+///   block within 1% of the fastest.
+/// On Ascend, operand re-reads are served by the chip's L2 when both operands fit in it (est.):
+/// without it, L0C's 128 KiB accumulator limit would make every large GEMM bandwidth-bound, which
+/// measured 910B GEMMs (328 of 354 TFLOP/s [A14]) are not.
 /// A convolution is its implicit im2col GEMM per group; its left operand is charged as the
 /// streamed im2col matrix (an upper bound on its traffic).
 struct MatrixLowering {
@@ -52,7 +55,7 @@ struct MatrixLowering {
     func lower(_ problem: Problem, name: String, index: Int) throws(BackendError) -> KernelTiles {
         let unitBytes = problem.precision?.unitBytes ?? 4
         let (padded, tile) = padding(problem.shape, unitBytes: unitBytes)
-        var best: Candidate?
+        var fitting: [Candidate] = []
         var firstMisfit: (buffer: String, required: Int, capacity: Int)?
         for bm in candidates(tile: tile.m, padded: padded.m) {
             for bn in columnCandidates(tile: tile.n, padded: padded.n) {
@@ -62,13 +65,12 @@ struct MatrixLowering {
                     case let .failure(misfit):
                         if firstMisfit == nil { firstMisfit = (misfit.buffer, misfit.required, misfit.capacity) }
                     case let .success((buffers, stageDepth)):
-                        let candidate = evaluate(block, stageDepth: stageDepth, buffers: buffers, problem, padded: padded)
-                        if best.map({ isBetter(candidate, than: $0) }) ?? true { best = candidate }
+                        fitting.append(evaluate(block, stageDepth: stageDepth, buffers: buffers, problem, padded: padded))
                     }
                 }
             }
         }
-        guard let best else {
+        guard let best = choose(fitting) else {
             let misfit = firstMisfit ?? (profile.family.requiredBuffers[0], 0, 0)
             throw .tileDoesNotFit(device, kernel: name, buffer: misfit.buffer, required: misfit.required, capacity: misfit.capacity,
                                   tile: "\(tile.m)x\(tile.n)x\(tile.k) \(problem.operandDType) block, double-buffered")
@@ -135,46 +137,47 @@ struct MatrixLowering {
         profile.buffer(named: name).map { ($0.bytes, $0.per) } ?? (0, "core")
     }
 
-    /// The block's on-chip use per role, or the first buffer it overflows (§5 Level 2).
+    /// The block's on-chip use per role, or the first buffer whose total it overflows (§5 Level 2).
     private func fit(_ block: GEMMShape, _ problem: Problem, padded: GEMMShape, unitBytes: Int)
         -> Result<(buffers: [BufferUse], stageDepth: Int?), Misfit> {
         var uses: [BufferUse] = []
-        func use(_ buffer: String, _ role: String, _ bytes: Int, double: Bool) -> Misfit? {
+        func use(_ buffer: String, _ role: String, _ bytes: Int, double: Bool) {
             let (capacity, per) = capacity(buffer)
-            let total = uses.filter { $0.buffer == buffer }.reduce(0) { $0 + $1.bytes } + bytes
-            guard total <= capacity else { return Misfit(buffer: buffer, required: total, capacity: capacity) }
             uses.append(BufferUse(buffer: buffer, role: role, bytes: bytes, capacity: capacity, per: per, isDoubleBuffered: double))
-            return nil
         }
         let (bm, bn, bk) = (block.m, block.n, block.k)
+        var stageDepth: Int?
         switch profile.family {
         case .ascend:
-            if let misfit = use("L0A", "A fractals", 2 * bm * bk * unitBytes, double: true) { return .failure(misfit) }
-            if let misfit = use("L0B", "B fractals", 2 * bk * bn * unitBytes, double: true) { return .failure(misfit) }
+            use("L0A", "A fractals", 2 * bm * bk * unitBytes, double: true)
+            use("L0B", "B fractals", 2 * bk * bn * unitBytes, double: true)
             let accumulator = bm * bn * 4
             let doubled = 2 * accumulator <= capacity("L0C").bytes
-            if let misfit = use("L0C", "fp32 accumulator", doubled ? 2 * accumulator : accumulator, double: doubled) { return .failure(misfit) }
+            use("L0C", "fp32 accumulator", doubled ? 2 * accumulator : accumulator, double: doubled)
             // L1 stages a deeper slice of A and B (b_k1, a multiple of b_k) for several L0 loads.
             let stagedBytes = Swift.max(problem.leftBytes, problem.rightBytes)
             var stage = bk
             while stage * 2 <= padded.k, 2 * (bm + bn) * stage * 2 * stagedBytes <= capacity("L1").bytes { stage *= 2 }
-            if let misfit = use("L1", "A and B stages", 2 * (bm + bn) * stage * stagedBytes, double: true) { return .failure(misfit) }
-            return .success((uses, stage))
+            use("L1", "A and B stages", 2 * (bm + bn) * stage * stagedBytes, double: true)
+            stageDepth = stage
         case .tpu:
-            if let misfit = use("VMEM", "A blocks", 2 * bm * bk * problem.leftBytes, double: true) { return .failure(misfit) }
-            if let misfit = use("VMEM", "B blocks", 2 * bk * bn * problem.rightBytes, double: true) { return .failure(misfit) }
-            if let misfit = use("VMEM", "fp32 accumulator", bm * bn * 4, double: false) { return .failure(misfit) }
-            if let misfit = use("VMEM", "output blocks", 2 * bm * bn * problem.outputBytes, double: true) { return .failure(misfit) }
-            return .success((uses, nil))
+            use("VMEM", "A blocks", 2 * bm * bk * problem.leftBytes, double: true)
+            use("VMEM", "B blocks", 2 * bk * bn * problem.rightBytes, double: true)
+            use("VMEM", "fp32 accumulator", bm * bn * 4, double: false)
+            use("VMEM", "output blocks", 2 * bm * bn * problem.outputBytes, double: true)
         case .trainium:
             let depthChunks = ceilingDivision(bk, profile.matrixTile.k)
-            if let misfit = use("SBUF_partition", "A (stationary) and B (moving) tiles",
-                                2 * depthChunks * (bm * problem.leftBytes + bn * problem.rightBytes), double: true) { return .failure(misfit) }
-            if let misfit = use("PSUM_partition", "fp32 accumulator", ceilingDivision(bm, profile.matrixTile.m) * bn * 4, double: false) {
-                return .failure(misfit)
-            }
-            return .success((uses, nil))
+            use("SBUF_partition", "A (stationary) and B (moving) tiles", 2 * depthChunks * (bm * problem.leftBytes + bn * problem.rightBytes), double: true)
+            use("PSUM_partition", "fp32 accumulator", ceilingDivision(bm, profile.matrixTile.m) * bn * 4, double: false)
         }
+        var order: [String] = []
+        for use in uses where !order.contains(use.buffer) { order.append(use.buffer) }
+        for buffer in order {
+            let total = uses.filter { $0.buffer == buffer }.reduce(0) { $0 + $1.bytes }
+            let available = capacity(buffer).bytes
+            if total > available { return .failure(Misfit(buffer: buffer, required: total, capacity: available)) }
+        }
+        return .success((uses, stageDepth))
     }
 
     /// The modeled cost of computing `padded` in blocks of `block` (§5 Levels 2–3).
@@ -195,8 +198,12 @@ struct MatrixLowering {
             workItems = items
             matrixTime *= 4 / Double(Swift.min(4, items))
         }
+        // Q of §5 Level 2: A is re-read once per column of blocks, B once per row. On Ascend the
+        // chip's L2 (192 MiB) serves the re-reads when both operands fit in it (est.; §5 has no cache term).
+        let cachesRereads = profile.family == .ascend && profile.buffer(named: "L2").map { problem.leftStored + problem.rightStored <= $0.bytes } == true
+        let (leftReads, rightReads) = cachesRereads ? (1, 1) : (columnBlocks, rowBlocks)
         let traffic = isEmpty ? problem.extraInputBytes + shape.batch * problem.outputStored
-            : shape.batch * (problem.leftStored * columnBlocks + problem.rightStored * rowBlocks + problem.outputStored) + problem.extraInputBytes
+            : shape.batch * (problem.leftStored * leftReads + problem.rightStored * rightReads + problem.outputStored) + problem.extraInputBytes
         let fillBytes = isEmpty ? 0 : rows * Double(block.k) * Double(problem.leftBytes) + Double(block.k) * columns * Double(problem.rightBytes)
             + rows * columns * Double(problem.outputBytes)
         let vectorTime = model.vectorTime(problem.epilogueFLOPs, computing: problem.epilogueDType)
@@ -211,10 +218,19 @@ struct MatrixLowering {
         return Candidate(block: block, stageDepth: stageDepth, buffers: buffers, cost: cost, blockCount: blockCount, waves: waves, workItems: workItems)
     }
 
-    private func isBetter(_ candidate: Candidate, than best: Candidate) -> Bool {
-        // Times within a part in a billion are a tie: rounding noise must not pick a block with more traffic.
-        if Swift.abs(candidate.cost.time - best.cost.time) > 1e-9 * best.cost.time { return candidate.cost.time < best.cost.time }
-        if candidate.cost.hbmBytes != best.cost.hbmBytes { return candidate.cost.hbmBytes < best.cost.hbmBytes }
-        return candidate.block.m * candidate.block.n * candidate.block.k > best.block.m * best.block.n * best.block.k
+    /// The largest output block (then the deepest, then the least traffic) among the blocks within
+    /// ``timeSlack`` of the fastest: the model has no per-block overhead, so among near-equal
+    /// times a compiler's preference for fewer, larger blocks decides.
+    private func choose(_ candidates: [Candidate]) -> Candidate? {
+        guard let fastest = candidates.map(\.cost.time).min() else { return nil }
+        return candidates.filter { $0.cost.time <= fastest * (1 + Self.timeSlack) }.max { a, b in
+            let (areaA, areaB) = (a.block.m * a.block.n, b.block.m * b.block.n)
+            if areaA != areaB { return areaA < areaB }
+            if a.block.k != b.block.k { return a.block.k < b.block.k }
+            return a.cost.hbmBytes > b.cost.hbmBytes
+        }
     }
+
+    /// How much slower than the fastest block a larger block may be and still be chosen.
+    static let timeSlack = 0.01
 }

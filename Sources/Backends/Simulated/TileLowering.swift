@@ -74,9 +74,14 @@ struct TileLowering {
             extraInputBytes: extra, epilogueFLOPs: epilogueFLOPs, epilogueDType: epilogueDType)
     }
 
+    /// On-chip bytes a double-buffered vector tile may take at most (est.): enough that each DMA
+    /// moves megabytes, not the whole of a 128 MiB VMEM.
+    static let vectorTileBudget = 4 << 20
+
     /// An elementwise or reduction kernel split into vector tiles: the largest multiple of the
     /// vector granule (at most one unit's share of the iteration space) whose inputs and output fit
-    /// the vector buffer twice over. Its cost is §5 Level 0: `t₀ + max(F / P_vector, Q / W)`.
+    /// the vector buffer (and ``vectorTileBudget``) twice over. Its cost is §5 Level 0:
+    /// `t₀ + max(F / P_vector, Q / W)`; the tiling decides on-chip use only.
     /// - Throws: ``BackendError/tileDoesNotFit(_:kernel:buffer:required:capacity:tile:)`` when one
     ///   granule does not fit.
     func vectorTiles(_ kernel: Kernel, index: Int) throws(BackendError) -> KernelTiles {
@@ -94,7 +99,8 @@ struct TileLowering {
                                   tile: "\(granule) elements of \(body.parameters.count) inputs and 1 output, double-buffered")
         }
         let share = roundedUp(Swift.max(ceilingDivision(elements, vector.units), 1), to: granule)
-        let fitting = Int(Double(capacityBytes) / (2 * Swift.max(bytesPerElement, 1e-9))) / granule * granule
+        let budget = Swift.min(capacityBytes, Self.vectorTileBudget)
+        let fitting = Int(Double(budget) / (2 * Swift.max(bytesPerElement, 1e-9))) / granule * granule
         let tile = Swift.max(granule, Swift.min(share, fitting))
         // The vector rate of the narrowest dtype only when every float op is carried in it.
         let carried = Set(body.instructions.map(\.type.dtype).filter(\.isFloatingPoint).map(numerics.carriedDType(for:)))
