@@ -17,7 +17,8 @@ let package = Package(
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
         .systemLibrary(name: "CNUMA", path: "Sources/CNUMA"),
         .target(name: "KernelIR"),
-        .target(name: "Backends", dependencies: ["KernelIR", "CBLAS", "COpenCL", "CNUMA"]),
+        .target(name: "Backends", dependencies: ["KernelIR", "CBLAS", "COpenCL", "CNUMA"],
+                resources: [.copy("Simulated/Profiles")]),
         .target(name: "Runtime", dependencies: ["KernelIR", "Backends"]),
         .target(name: "Models", dependencies: ["KernelIR", "Runtime"]),
         .executableTarget(

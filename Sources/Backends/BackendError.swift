@@ -23,6 +23,10 @@ public enum BackendError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidProgram(DeviceID, KIRError)
     /// Something this backend does not support yet.
     case notImplemented(DeviceID, String)
+    /// A kernel whose smallest tile does not fit an on-chip buffer of a simulated device.
+    case tileDoesNotFit(DeviceID, kernel: String, buffer: String, required: Int, capacity: Int, tile: String)
+    /// A simulated-device profile that cannot be used; `field` is the JSON path of the fault.
+    case invalidProfile(file: String, field: String?, reason: String)
 
     public var description: String {
         switch self {
@@ -46,6 +50,11 @@ public enum BackendError: Error, Hashable, Sendable, CustomStringConvertible {
             "\(id): invalid program: \(error)"
         case let .notImplemented(id, feature):
             "\(id): not implemented: \(feature)"
+        case let .tileDoesNotFit(id, kernel, buffer, required, capacity, tile):
+            "\(id): kernel '\(kernel)': the smallest tile (\(tile)) needs \(required) bytes of \(buffer), which holds \(capacity); "
+                + "split the kernel into smaller ones or use a profile with a larger \(buffer)"
+        case let .invalidProfile(file, field, reason):
+            "\(file): " + (field.map { "field '\($0)': " } ?? "") + "\(reason); the profile is skipped"
         }
     }
 }

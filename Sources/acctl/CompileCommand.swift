@@ -1,10 +1,13 @@
 import ArgumentParser
+import Backends
 import Foundation
 import KernelIR
 import Models
+import Runtime
 
-/// `acctl compile`: show a program after optimization (`--emit ir`) or after fusion and memory
-/// planning (`--emit schedule`), with the figures that say how well each step did.
+/// `acctl compile`: show a program after optimization (`--emit ir`), after fusion and memory
+/// planning (`--emit schedule`), or lowered to a simulated device's tiles with their modeled cost
+/// (`--emit tiles --device sim:NAME`), with the figures that say how well each step did.
 struct CompileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compile",
@@ -14,7 +17,7 @@ struct CompileCommand: ParsableCommand {
 
     /// The program levels `--emit` can show.
     enum Level: String, ExpressibleByArgument, CaseIterable {
-        case ir, schedule
+        case ir, schedule, tiles
     }
 
     @Argument(help: "The .kir file to compile.")
@@ -26,14 +29,30 @@ struct CompileCommand: ParsableCommand {
     @Option(help: "Compile this model's training step instead of a file: \(VDiTConfiguration.all.map(\.name).joined(separator: ", ")).")
     var model: String?
 
-    @Option(help: "What to print: ir (the optimized graph) or schedule (kernels, buffers, bytes, FLOPs).")
+    @Option(help: "What to print: ir (the optimized graph), schedule (kernels, buffers, bytes, FLOPs) or tiles (a simulated device's tile program and modeled cost; needs --device sim:NAME).")
     var emit: Level = .schedule
+
+    @Option(help: "The device to lower for; --emit tiles needs a simulated one (sim:NAME).")
+    var device: String?
 
     func validate() throws {
         guard (file == nil) != (model == nil) else { throw ValidationError("give either a .kir FILE or --model NAME") }
+        if emit == .tiles, device == nil { throw ValidationError("--emit tiles needs --device sim:NAME; \(Self.simulatedDeviceList)") }
+    }
+
+    /// The simulated devices, for messages.
+    static var simulatedDeviceList: String {
+        "simulated devices: " + Runtime.devices.filter { $0 is SimulatedDevice }.map(\.id.rawValue).joined(separator: ", ")
     }
 
     func run() throws {
+        var simulated: SimulatedDevice?
+        if emit == .tiles, let device {
+            guard let found = try Runtime.device(device) as? SimulatedDevice else {
+                throw ValidationError("--emit tiles lowers for simulated devices only, and \(device) is not one; \(Self.simulatedDeviceList)")
+            }
+            simulated = found
+        }
         for graph in try graphs() {
             let optimized = try graph.optimized()
             switch emit {
@@ -48,6 +67,9 @@ struct CompileCommand: ParsableCommand {
                 print("kernels: \(schedule.kernels.count) for \(optimized.instructions.count) optimized ops (\(percent(ratio)))")
                 print("bytes moved: \(schedule.bytesMoved)")
                 print("peak memory: \(schedule.peakBytes) bytes; all intermediates without reuse: \(unplanned) bytes (\(percent(Double(schedule.peakBytes) / Double(max(unplanned, 1)))))")
+            case .tiles:
+                guard let simulated else { throw ValidationError("--emit tiles needs --device sim:NAME") }
+                print(try simulated.tileProgram(for: Fusion.schedule(optimized)).text, terminator: "")
             }
         }
     }

@@ -69,7 +69,9 @@ public struct Interpreter: Sendable {
         return Double(Int32(truncatingIfNeeded: wide))
     }
 
-    func evaluate(_ op: Op, _ operands: [TensorValue], type: TensorType) -> TensorValue {
+    /// The result of one op on operand values, stored as ``precision`` says: the interpreter rule for
+    /// each op, shared with the simulated devices, which override matmul, convolution and sums.
+    package func evaluate(_ op: Op, _ operands: [TensorValue], type: TensorType) -> TensorValue {
         switch op {
         case let .unary(function):
             return store(operands[0].scalars.map { Self.apply(function, $0, dtype: type.dtype) }, type)
