@@ -16,8 +16,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
         .systemLibrary(name: "CNUMA", path: "Sources/CNUMA"),
+        .systemLibrary(name: "CAccPlugin", path: "Sources/CAccPlugin"),
         .target(name: "KernelIR"),
-        .target(name: "Backends", dependencies: ["KernelIR", "CBLAS", "COpenCL", "CNUMA"]),
+        .target(name: "Backends", dependencies: ["KernelIR", "CBLAS", "COpenCL", "CNUMA", "CAccPlugin"]),
         .target(name: "Runtime", dependencies: ["KernelIR", "Backends"]),
         .target(name: "Models", dependencies: ["KernelIR", "Runtime"]),
         .executableTarget(
