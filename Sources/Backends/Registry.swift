@@ -3,7 +3,7 @@
 /// Adding a backend is one line here plus its folder.
 public enum Registry {
     /// The backend families, each asked once for its devices.
-    public static var backends: [any Backend] { [CPUBackend(), OpenCLBackend(), SimulatedBackend()] }
+    public static var backends: [any Backend] { [CPUBackend(), OpenCLBackend(), SimulatedBackend(), PluginBackend()] }
 
     /// The devices every backend found, and the warnings of those that could not open some.
     public static func discover() -> (devices: [any Device], warnings: [String]) {

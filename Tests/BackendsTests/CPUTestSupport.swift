@@ -22,7 +22,7 @@ enum CPUTestDevice {
 }
 
 /// Moving tensors through a device and running schedules on it.
-extension CPUDevice {
+extension Device {
     /// A buffer holding `value` as devices store it.
     func buffer(holding value: TensorValue) throws -> any Buffer {
         let buffer = try allocate(byteCount: value.type.byteCount)
