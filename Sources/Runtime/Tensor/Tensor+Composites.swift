@@ -155,6 +155,14 @@ extension Tensor {
     /// and its instructions are recorded on the inputs' nodes.
     static func composite(_ name: String, _ inputs: [Tensor],
                           _ build: (GraphBuilder, [Value]) throws(KIRError) -> Value) throws(RuntimeError) -> Tensor {
+        try compositeResults(name, inputs) { (builder: GraphBuilder, values: [Value]) throws(KIRError) -> [Value] in
+            [try build(builder, values)]
+        }[0]
+    }
+
+    /// The results of a builder composite with several results (an optimizer's parameter and moments).
+    static func compositeResults(_ name: String, _ inputs: [Tensor],
+                                 _ build: (GraphBuilder, [Value]) throws(KIRError) -> [Value]) throws(RuntimeError) -> [Tensor] {
         guard let device = inputs.first?.device else { preconditionFailure("Tensor.composite: composites take operands") }
         if let other = inputs.first(where: { $0.device.id != device.id }) {
             throw .deviceMismatch(operation: name, devices: [device.id, other.device.id])
@@ -162,10 +170,10 @@ extension Tensor {
         let builder = GraphBuilder(name: name)
         let parameters = inputs.map { builder.parameter($0.type) }
         let graph: Graph
-        do throws(KIRError) { graph = builder.build(returning: [try build(builder, parameters)]) } catch {
+        do throws(KIRError) { graph = builder.build(returning: try build(builder, parameters)) } catch {
             throw .invalidOperation(name, operands: inputs.map(\.type), error)
         }
-        return Tensor(node: GraphCapture.inline(graph, arguments: inputs.map(\.node), on: device)[0])
+        return GraphCapture.inline(graph, arguments: inputs.map(\.node), on: device).map { Tensor(node: $0) }
     }
 
     /// `body` applied to `self` in `f32` when `self` is `f16` or `bf16`, rounded back to `self`'s dtype.
