@@ -26,6 +26,7 @@ public enum RuntimeError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A feature this version does not support yet.
     case notImplemented(String)
 
+    /// The message: what is wrong, where, and what to try.
     public var description: String {
         switch self {
         case let .backend(error): error.description

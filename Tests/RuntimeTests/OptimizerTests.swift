@@ -142,3 +142,30 @@ func linearLoss(_ model: Scalars, _ batch: [Tensor]) throws(RuntimeError) -> Ten
     let losses = try results.map { (result: TrainingStepResult) throws(RuntimeError) -> Double in try result.loss.item }
     #expect(losses[9] < losses[0], "\(losses)")
 }
+
+@Test func restoredTrainingStateContinuesIdentically() throws {
+    let device = try testDevice()
+    func makeStep() throws -> TrainingStep<TinyMLP> {
+        try TrainingStep(model: TinyMLP(seed: 5, on: device), optimizer: AdamW(learningRate: 1e-2),
+                         options: TrainingOptions(lossScaling: DynamicLossScaling(initialScale: 8))) { model, batch throws(RuntimeError) in
+            try Tensor.mseLoss(model(batch[0]), batch[1])
+        }
+    }
+    let batch = [try Tensor.normal([8, 4], seed: 1, on: device).evaluate(), try Tensor.normal([8, 2], seed: 2, on: device).evaluate()]
+    let original = try makeStep()
+    for _ in 0..<3 { try original(batch) }
+    // Through the host, as a checkpoint file would go.
+    var saved: [String: Tensor] = [:]
+    for (key, tensor) in original.stateTensors { saved[key] = try Tensor(tensor.array, on: device) }
+    #expect(saved.keys.contains("optimizer.m.fc1.weight") && saved.keys.contains("optimizer.step") && saved.keys.contains("fc2.bias"))
+    let resumed = try makeStep()
+    try resumed.restore(stateTensors: saved)
+    for _ in 0..<3 {
+        let a = try original(batch).loss.item, b = try resumed(batch).loss.item
+        #expect(a == b)
+    }
+    #expect(try original.model.fc1.weight.scalars == resumed.model.fc1.weight.scalars)
+    saved["optimizer.v.fc1.bias"] = Tensor.zeros([9], on: device)
+    let error = #expect(throws: RuntimeError.self) { try resumed.restore(stateTensors: saved) }
+    #expect(error?.description == "parameter 'optimizer.v.fc1.bias': expected f32[8], got f32[9]")
+}

@@ -122,3 +122,72 @@ struct ShapeErrorCase: CustomTestStringConvertible, Sendable {
     var testDescription: String { name }
 }
 
+
+@Test func kernelLibraryFunctionsAreCallableOnTensors() throws {
+    let device = try testDevice()
+    let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Kernels/softmax.kir")
+    let module = try Module(parsing: String(contentsOf: url, encoding: .utf8))
+    let softmax = try #require(module.function(named: "softmax"))
+    let x = try Tensor.normal([3, 4], seed: 9, on: device)
+    let viaFile = try Tensor.call(softmax, [x])[0]
+    expectClose(try viaFile.scalars, try x.softmax().scalars)
+    let error = #expect(throws: RuntimeError.self) { try Tensor.call(softmax, [Tensor.zeros([4], on: device)]) }
+    #expect(error?.description == "@softmax: takes (f32[3, 4]), got (f32[4])")
+}
+
+@Test func patchifyIsInvertedByUnpatchify() throws {
+    let device = try testDevice()
+    let clip = try Tensor.uniform([2, 4, 8, 8, 3], seed: 4, on: device)
+    let patches = try clip.patchified(patch: (2, 4, 4))
+    #expect(patches.shape == [2, 8, 96])
+    #expect(try patches.unpatchified(clip: clip.shape, patch: (2, 4, 4)).scalars == clip.scalars)
+    let error = #expect(throws: RuntimeError.self) { try clip.patchified(patch: (3, 4, 4)) }
+    #expect(error?.description == "patchified: needs a [B, T, H, W, C] clip whose T, H and W the patch (3, 4, 4) divides, got f32[2, 4, 8, 8, 3]")
+}
+
+@Test func convolutionGradientsAndTheBlockComposite() throws {
+    let device = try testDevice()
+    let x = try Tensor.normal([1, 2, 4, 4, 2], seed: 1, on: device)
+    let filter = try Tensor.normal([1, 3, 3, 2, 3], seed: 2, on: device)
+    let y = try x.convolution(filter, padding: [0, 1, 1])
+    #expect(y.shape == [1, 2, 4, 4, 3])
+    let bias = Tensor.zeros([3], on: device)
+    expectClose(try x.convolutionBlock(filter: filter, bias: bias, .init(stride: [1, 1, 1], paddingLow: [0, 1, 1],
+                                                                        paddingHigh: [0, 1, 1], dilation: [1, 1, 1])).scalars,
+                try y.silu().scalars)
+    // d(sum(conv(x, f)))/df at one tap is the sum of the inputs that tap sees; check it against a finite difference.
+    let gradient = try grad(y.sum(), wrt: [filter])[0].scalars
+    var bumped = try filter.scalars
+    bumped[0] += 1e-2
+    let shifted = try x.convolution(Tensor(bumped, shape: filter.shape, on: device), padding: [0, 1, 1]).sum().item
+    let estimate = (shifted - (try y.sum().item)) / 1e-2
+    #expect(Swift.abs(gradient[0] - estimate) < 1e-2 * Swift.max(1, Swift.abs(estimate)), "\(gradient[0]) vs \(estimate)")
+}
+
+@Test func designSnippetOptimizerInsideACompiledClosure() throws {
+    let device = try testDevice()
+    let optimizer = AdamW(learningRate: 0.05)
+    let w = try Tensor([0.5, -0.5], shape: [2, 1], on: device)
+    var state = try optimizer.initialState(for: [w])
+    // (w, state..., x, y) -> (loss, w', state'...): the whole step in one function.
+    let step = device.compile { (inputs: [Tensor]) throws(RuntimeError) -> [Tensor] in
+        let params = [inputs[0]]
+        let state = try OptimizerState(tensors: Array(inputs[1..<4]), parameterCount: 1, slotCount: 2)
+        let loss = try (inputs[4].matmul(params[0]) - inputs[5]).square().mean()
+        let (updated, next) = try optimizer.update(params, gradients: grad(loss, wrt: params), state: state)
+        return [loss] + updated + next.tensors
+    }
+    let x = try Tensor([1, 2, 3, 4], shape: [2, 2], on: device), y = try Tensor([1, 1], shape: [2, 1], on: device)
+    var parameters = [w]
+    var losses: [Double] = []
+    for _ in 0..<30 {
+        let outputs = try step(parameters + state.tensors + [x, y])
+        losses.append(try outputs[0].item)
+        parameters = [outputs[1]]
+        state = try OptimizerState(tensors: Array(outputs[2...]), parameterCount: 1, slotCount: 2)
+    }
+    #expect(try state.step.item == 30)
+    #expect(losses[29] < 0.2 * losses[0], "\(losses)")
+    #expect(step.signatureCount == 1)
+}

@@ -182,3 +182,24 @@ extension Tensor {
         return try body(asType(.f32)).asType(dtype)
     }
 }
+
+extension Tensor {
+    /// The results of `function` (any IR function, such as one parsed from `Kernels/*.kir`) applied to
+    /// `arguments`, recorded inline into the lazy graph like every other operation.
+    /// - Throws: ``RuntimeError/program(_:)`` for a malformed function, ``RuntimeError/inputMismatch(function:reason:)``
+    ///   for arguments of other types or count, ``RuntimeError/deviceMismatch(operation:devices:)`` for arguments on two devices.
+    public static func call(_ function: Graph, _ arguments: [Tensor]) throws(RuntimeError) -> [Tensor] {
+        do throws(KIRError) { try Verifier.verify(function) } catch { throw .program(error) }
+        guard let device = arguments.first?.device else {
+            throw .inputMismatch(function: function.name, reason: "a call needs at least one argument to say which device it runs on")
+        }
+        guard arguments.map(\.type) == function.parameters.map(\.type) else {
+            throw .inputMismatch(function: function.name, reason: "takes (\(function.parameters.map(\.type.description).joined(separator: ", "))), "
+                + "got (\(arguments.map(\.type.description).joined(separator: ", ")))")
+        }
+        if let other = arguments.first(where: { $0.device.id != device.id }) {
+            throw .deviceMismatch(operation: "@\(function.name)", devices: [device.id, other.device.id])
+        }
+        return GraphCapture.inline(function, arguments: arguments.map(\.node), on: device).map { Tensor(node: $0) }
+    }
+}
