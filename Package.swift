@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "KernelIR"),
         .target(name: "Backends", dependencies: ["KernelIR", "CBLAS", "COpenCL", "CNUMA"]),
         .target(name: "Runtime", dependencies: ["KernelIR", "Backends"]),
-        .target(name: "Models", dependencies: ["KernelIR", "Runtime"]),
+        .target(name: "Models", dependencies: ["KernelIR", "Backends", "Runtime"]),
         .executableTarget(
             name: "acctl",
             dependencies: [
