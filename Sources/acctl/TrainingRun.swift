@@ -23,16 +23,26 @@ struct TrainingRun {
         let device = try Runtime.device(command.device)
         let program = VDiTProgram(configuration: configuration)
         let fixedBatch = try command.data.map { path -> TrainingBatch in
-            let batch = try TrainingBatch(SafetensorsFile(contentsOf: URL(fileURLWithPath: path)))
+            let file: SafetensorsFile
+            do throws(SafetensorsError) { file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: path)) } catch {
+                throw TrainingError.batchFile(error)
+            }
+            let batch = try TrainingBatch(file)
             try batch.validate(for: configuration)
             return batch
         }
         let checkpointURL = command.checkpoint.map { Checkpoint.url(in: URL(fileURLWithPath: $0, isDirectory: true)) }
         let start: Checkpoint
         if command.resume, let checkpointURL {
-            start = try Checkpoint(contentsOf: checkpointURL)
+            do { start = try Checkpoint(contentsOf: checkpointURL) } catch { throw TrainingError.checkpoint(error) }
         } else if let path = command.initialWeights {
-            start = try Checkpoint(SafetensorsFile(contentsOf: URL(fileURLWithPath: path)))
+            do {
+                start = try Checkpoint(SafetensorsFile(contentsOf: URL(fileURLWithPath: path)))
+            } catch let error as SafetensorsError {
+                throw TrainingError.checkpoint(.file(error))
+            } catch let error as CheckpointError {
+                throw TrainingError.checkpoint(error)
+            }
         } else {
             start = Checkpoint(parameters: program.initialParameters(seed: command.seed), random: RandomState(seed: command.seed))
         }
