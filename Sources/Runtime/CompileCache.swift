@@ -17,12 +17,14 @@ final class CompileCache: Sendable {
 
     /// The cached function for `key`, or the one `make` builds, stored for next time.
     func function(for key: Key, make: () throws(RuntimeError) -> CompiledFunction) throws(RuntimeError) -> CompiledFunction {
+        RuntimeCounters.record(\.compileRequests)
         if let cached = entries.withLock({ $0[key] }) {
             counters.withLock { $0.hits += 1 }
             return cached
         }
         let function = try make()
         counters.withLock { $0.compiles += 1 }
+        RuntimeCounters.record(\.compiles)
         entries.withLock { $0[key] = function }
         return function
     }

@@ -63,6 +63,7 @@ public final class CompiledFunction: Sendable {
         guard outputs.map(\.type) == outputTypes else {
             throw .inputMismatch(function: name, reason: "writes (\(outputTypes.map(\.description).joined(separator: ", "))), got output arrays (\(outputs.map(\.type.description).joined(separator: ", ")))")
         }
+        RuntimeCounters.record(\.launches)
         do throws(BackendError) {
             try device.run(executable, inputs: inputs.map(\.buffer), outputs: outputs.map(\.buffer))
         } catch {
@@ -84,6 +85,7 @@ public final class CompiledFunction: Sendable {
         try validate(inputs)
         var outputs: [DeviceArray] = []
         for type in outputTypes { outputs.append(try DeviceArray(uninitialized: type, on: device)) }
+        RuntimeCounters.record(\.launches)
         let event = device.execute(executable, inputs: inputs.map(\.buffer), outputs: outputs.map(\.buffer))
         return (outputs, Completion(event))
     }

@@ -21,6 +21,7 @@ public struct DeviceArray: Sendable {
             do throws(BackendError) { return .success(try device.copy(from: raw, to: buffer)) } catch { return .failure(error) }
         }
         if case let .failure(error) = copied { throw .backend(error) }
+        RuntimeCounters.record(\.hostToDeviceTransfers)
     }
 
     /// Allocates an array whose contents are unspecified until something writes it.
@@ -39,6 +40,7 @@ public struct DeviceArray: Sendable {
             do throws(BackendError) { return .success(try device.copy(from: buffer, to: raw)) } catch { return .failure(error) }
         }
         if case let .failure(error) = copied { throw .backend(error) }
+        RuntimeCounters.record(\.deviceToHostTransfers)
         return bytes.withUnsafeBytes { TensorValue(deviceBytes: $0, type: type) }
     }
 
