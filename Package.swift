@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "Backends", dependencies: ["KernelIR", "CBLAS", "COpenCL", "CNUMA", "CAccPlugin"],
                 resources: [.copy("Simulated/Profiles")]),
         .target(name: "Runtime", dependencies: ["KernelIR", "Backends"]),
-        .target(name: "Models", dependencies: ["KernelIR", "Runtime"]),
+        .target(name: "Models", dependencies: ["KernelIR", "Backends", "Runtime"]),
         .executableTarget(
             name: "acctl",
             dependencies: [

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# README's test command: installs what is missing, builds everything, runs every test target.
+# README's test command: installs what is missing, builds everything, runs every test target, then builds
+# and runs the Examples package (training code that links acc as a user's package does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-dependencies.sh
 swift build --build-tests
 swift test --skip-build
+swift build --package-path Examples
+swift run --package-path Examples --skip-build TinyTrainer

@@ -75,8 +75,20 @@ public struct VDiTProgram: Sendable {
         return builder.build(returning: [outputs[0]] + updated + first + second)
     }
 
-    /// Emits vdit.md's forward pass and rectified-flow loss.
+    /// Emits vdit.md's rectified-flow loss: the model's velocity at `x_t = (1 - t) x0 + t eps` against `eps - x0`.
     func emitLoss(_ b: GraphBuilder, weights: [String: Value], x0: Value, noise: Value, time: Value) throws(KIRError) -> Value {
+        let c = configuration
+        let clipShape = b.type(of: x0).shape
+        let perSample = try b.broadcast(b.reshape(time, to: [c.batchSize, 1, 1, 1, 1]), to: clipShape)
+        let noisy = try b.add(b.mul(b.sub(b.constant(1, like: perSample), perSample), x0), b.mul(perSample, noise))
+        let output = try emitVelocity(b, weights: weights, clips: noisy, time: time)
+        let target = try b.patchify(b.sub(noise, x0), patch: c.patch)
+        return try b.mseLoss(output, target)
+    }
+
+    /// Emits vdit.md's forward pass: the predicted velocity `[B, N, P]` (patchified) for noisy clips
+    /// `[B, T, H, W, C]` at times `[B]`.
+    func emitVelocity(_ b: GraphBuilder, weights: [String: Value], clips: Value, time: Value) throws(KIRError) -> Value {
         let c = configuration
         let d = c.width
         func weight(_ name: String) -> Value {
@@ -91,14 +103,11 @@ public struct VDiTProgram: Sendable {
             try b.slice(x, start: [0, index * d], limit: [c.batchSize, (index + 1) * d])
         }
 
-        let clipShape = b.type(of: x0).shape
         let embedding = try b.timestepEmbedding(time)
         let conditioning = try linear(b.silu(linear(embedding, "t_embed.fc1")), "t_embed.fc2")
         let activatedConditioning = try b.silu(conditioning)
 
-        let perSample = try b.broadcast(b.reshape(time, to: [c.batchSize, 1, 1, 1, 1]), to: clipShape)
-        let noisy = try b.add(b.mul(b.sub(b.constant(1, like: perSample), perSample), x0), b.mul(perSample, noise))
-        var x = try linear(b.patchify(noisy, patch: c.patch), "patch_embed")
+        var x = try linear(b.patchify(clips, patch: c.patch), "patch_embed")
         x = try b.add(x, b.broadcast(weight("pos_embed"), to: b.type(of: x).shape))
 
         for block in 0..<c.depth {
@@ -116,8 +125,6 @@ public struct VDiTProgram: Sendable {
             x = try b.add(x, b.mul(b.broadcastOverTokens(chunk(modulation, 5), like: x), mlp))
         }
         let finalModulation = try linear(activatedConditioning, "final.ada")
-        let output = try linear(b.modulate(b.layerNorm(x), shift: chunk(finalModulation, 0), scale: chunk(finalModulation, 1)), "final.out")
-        let target = try b.patchify(b.sub(noise, x0), patch: c.patch)
-        return try b.mseLoss(output, target)
+        return try linear(b.modulate(b.layerNorm(x), shift: chunk(finalModulation, 0), scale: chunk(finalModulation, 1)), "final.out")
     }
 }

@@ -6,6 +6,7 @@ struct Acctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "acctl",
         abstract: "acc: train video models on any accelerator from one IR.",
-        subcommands: [VersionCommand.self, DevicesCommand.self, BenchCommand.self, CheckCommand.self, ParseCommand.self, CompileCommand.self]
+        subcommands: [VersionCommand.self, DevicesCommand.self, BenchCommand.self, CheckCommand.self, ParseCommand.self,
+                      CompileCommand.self, TrainCommand.self]
     )
 }

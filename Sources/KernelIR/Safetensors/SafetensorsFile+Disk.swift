@@ -25,13 +25,21 @@ extension SafetensorsFile {
     /// - Throws: ``SafetensorsError/writeFailed(path:reason:)`` naming the step that failed (creating,
     ///   writing, flushing or renaming the temporary file, which is then removed), or what ``serialized()`` throws.
     public func write(to url: URL) throws(SafetensorsError) {
+        try write(to: url, beforeReplacing: {})
+    }
+
+    /// ``write(to:)`` with `beforeReplacing` called once the temporary file is complete and flushed, just
+    /// before it is renamed over `url`: the moment a crash must not harm the previous file, which tests
+    /// of crash safety (checkpoints) reach through this hook.
+    package func write(to url: URL, beforeReplacing: () -> Void) throws(SafetensorsError) {
         guard url.isFileURL else { throw .writeFailed(path: url.absoluteString, reason: "only file URLs can be written") }
         let bytes = try serialized()
         let directory = url.deletingLastPathComponent()
         // A random suffix and O_EXCL keep concurrent writers of the same path from sharing a temporary file.
         let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(suffix).tmp")
-        try POSIXFile.replace(atPath: url.path, with: bytes, viaTemporaryPath: temporary.path, directoryPath: directory.path)
+        try POSIXFile.replace(atPath: url.path, with: bytes, viaTemporaryPath: temporary.path, directoryPath: directory.path,
+                              beforeRename: beforeReplacing)
     }
 }
 
@@ -67,7 +75,7 @@ private enum POSIXFile {
     }
 
     static func replace(atPath path: String, with bytes: [UInt8], viaTemporaryPath temporary: String,
-                        directoryPath directory: String) throws(SafetensorsError) {
+                        directoryPath directory: String, beforeRename: () -> Void) throws(SafetensorsError) {
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard descriptor >= 0 else {
             throw .writeFailed(path: path, reason: "creating a temporary file beside it failed (\(message(for: errno))); "
@@ -76,6 +84,7 @@ private enum POSIXFile {
         var problem = writeAll(bytes, to: descriptor)
         if problem == nil, fsync(descriptor) != 0 { problem = "flushing it to disk failed (\(message(for: errno)))" }
         if close(descriptor) != 0, problem == nil { problem = "closing it failed (\(message(for: errno)))" }
+        if problem == nil { beforeRename() }
         if problem == nil, rename(temporary, path) != 0 {
             problem = "renaming the finished temporary file over it failed (\(message(for: errno)))"
         }
