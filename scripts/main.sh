@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-dependencies.sh
+bash scripts/build-plugins.sh
+export ACC_PLUGIN_PATH="$PWD/.build/plugins${ACC_PLUGIN_PATH:+:$ACC_PLUGIN_PATH}"
 swift build -c release --product acctl
 acctl=.build/release/acctl
 "$acctl" version
