@@ -92,13 +92,18 @@ struct GEMMKernel {
         let (m, n, k) = (problem.rows, problem.columns, problem.depth)
         let rowsGuarded = m % tile.rows != 0, columnsGuarded = n % tile.columns != 0
         let left = "in\(leftInput)", right = "in\(rightInput)"
+        let itemRows = 0..<tile.itemRows, itemColumns = 0..<tile.itemColumns
+        // The register block is unrolled into scalars: drivers keep scalars in registers, and a
+        // CPU driver vectorizing across work items needs straight-line code.
         var lines = ["__kernel __attribute__((reqd_work_group_size(\(width), \(height), 1)))",
                      "void \(name)(\(bufferParameters.joined(separator: ", ")), const long begin, const long end) {",
                      "    const int tx = (int)get_local_id(0), ty = (int)get_local_id(1);",
                      "    const long b = (long)get_group_id(2);",
-                     "    const long row0 = (long)get_group_id(1) * \(tile.rows), column0 = (long)get_group_id(0) * \(tile.columns);",
-                     "    \(computeType) acc[\(tile.itemRows)][\(tile.itemColumns)];",
-                     "    for (int i = 0; i < \(tile.itemRows); ++i) for (int j = 0; j < \(tile.itemColumns); ++j) acc[i][j] = \(zero);"]
+                     "    const long row0 = (long)get_group_id(1) * \(tile.rows) + ty, column0 = (long)get_group_id(0) * \(tile.columns) + tx;"]
+        for i in itemRows { lines.append("    " + itemColumns.map { "\(computeType) acc\(i)_\($0) = \(zero);" }.joined(separator: " ")) }
+        func multiplyAdds(_ indent: String) -> [String] {
+            itemRows.map { i in indent + itemColumns.map { "acc\(i)_\($0) += lv\(i) * rv\($0);" }.joined(separator: " ") }
+        }
         if tile.usesLocalMemory {
             let depthGuarded = k % tile.depth != 0
             let threads = tile.groupSize
@@ -109,55 +114,47 @@ struct GEMMKernel {
                 "    __local \(computeType) leftTile[\(tile.depth)][\(tile.rows)];",
                 "    __local \(computeType) rightTile[\(tile.depth)][\(tile.columns)];",
                 "    const int tid = ty * \(width) + tx;",
+                "    const long tileRow = (long)get_group_id(1) * \(tile.rows), tileColumn = (long)get_group_id(0) * \(tile.columns);",
                 "    for (long k0 = 0; k0 < \(k); k0 += \(tile.depth)) {",
                 "        for (int l = tid; l < \(tile.rows * tile.depth); l += \(threads)) {",
                 "            const int rr = l / \(tile.depth), kk = l % \(tile.depth);",
-                "            const long r = row0 + rr, k = k0 + kk;",
+                "            const long r = tileRow + rr, k = k0 + kk;",
                 "            leftTile[kk][rr] = \(guarded((rowsGuarded ? ["r < \(m)"] : []) + (depthGuarded ? ["k < \(k)"] : []), "\(name)_left(\(left), b, r, k)"));",
                 "        }",
                 "        for (int l = tid; l < \(tile.depth * tile.columns); l += \(threads)) {",
                 "            const int kk = l / \(tile.columns), cc = l % \(tile.columns);",
-                "            const long c = column0 + cc, k = k0 + kk;",
+                "            const long c = tileColumn + cc, k = k0 + kk;",
                 "            rightTile[kk][cc] = \(guarded((columnsGuarded ? ["c < \(n)"] : []) + (depthGuarded ? ["k < \(k)"] : []), "\(name)_right(\(right), b, k, c)"));",
                 "        }",
                 "        barrier(CLK_LOCAL_MEM_FENCE);",
                 "        for (int kk = 0; kk < \(tile.depth); ++kk) {",
-                "            \(computeType) rv[\(tile.itemColumns)];",
-                "            for (int j = 0; j < \(tile.itemColumns); ++j) rv[j] = rightTile[kk][tx + j * \(width)];",
-                "            for (int i = 0; i < \(tile.itemRows); ++i) {",
-                "                const \(computeType) lv = leftTile[kk][ty + i * \(height)];",
-                "                for (int j = 0; j < \(tile.itemColumns); ++j) acc[i][j] += lv * rv[j];",
-                "            }",
-                "        }",
-                "        barrier(CLK_LOCAL_MEM_FENCE);",
-                "    }",
             ]
+            lines += itemColumns.map { "            const \(computeType) rv\($0) = rightTile[kk][tx + \($0 * width)];" }
+            lines += itemRows.map { "            const \(computeType) lv\($0) = leftTile[kk][ty + \($0 * height)];" }
+            lines += multiplyAdds("            ")
+            lines += ["        }", "        barrier(CLK_LOCAL_MEM_FENCE);", "    }"]
         } else {
-            lines += [
-                "    for (long k = 0; k < \(k); ++k) {",
-                "        \(computeType) rv[\(tile.itemColumns)];",
-                "        for (int j = 0; j < \(tile.itemColumns); ++j) {",
-                "            const long c = column0 + tx + j * \(width);",
-                "            rv[j] = \(columnsGuarded ? "c < \(n) ? \(name)_right(\(right), b, k, c) : \(zero)" : "\(name)_right(\(right), b, k, c)");",
-                "        }",
-                "        for (int i = 0; i < \(tile.itemRows); ++i) {",
-                "            const long r = row0 + ty + i * \(height);",
-                "            const \(computeType) lv = \(rowsGuarded ? "r < \(m) ? \(name)_left(\(left), b, r, k) : \(zero)" : "\(name)_left(\(left), b, r, k)");",
-                "            for (int j = 0; j < \(tile.itemColumns); ++j) acc[i][j] += lv * rv[j];",
-                "        }",
-                "    }",
-            ]
+            lines.append("    for (long k = 0; k < \(k); ++k) {")
+            for j in itemColumns {
+                let read = "\(name)_right(\(right), b, k, column0 + \(j * width))"
+                lines.append("        const \(computeType) rv\(j) = \(columnsGuarded ? "column0 + \(j * width) < \(n) ? \(read) : \(zero)" : read);")
+            }
+            for i in itemRows {
+                let read = "\(name)_left(\(left), b, row0 + \(i * height), k)"
+                lines.append("        const \(computeType) lv\(i) = \(rowsGuarded ? "row0 + \(i * height) < \(m) ? \(read) : \(zero)" : read);")
+            }
+            lines += multiplyAdds("        ")
+            lines.append("    }")
         }
-        lines += [
-            "    for (int i = 0; i < \(tile.itemRows); ++i) {",
-            "        const long r = row0 + ty + i * \(height);",
-            "        for (int j = 0; j < \(tile.itemColumns); ++j) {",
-            "            const long c = column0 + tx + j * \(width);",
-            "            if (\((rowsGuarded ? ["r < \(m)"] : []).joined() + (rowsGuarded && columnsGuarded ? " && " : "") + (columnsGuarded ? "c < \(n)" : "") + (rowsGuarded || columnsGuarded ? "" : "1"))) \(name)_store(\(bufferArguments), b, r, c, acc[i][j]);",
-            "        }",
-            "    }",
-            "}",
-        ]
+        for i in itemRows {
+            for j in itemColumns {
+                let (r, c) = ("row0 + \(i * height)", "column0 + \(j * width)")
+                let conditions = (rowsGuarded ? ["\(r) < \(m)"] : []) + (columnsGuarded ? ["\(c) < \(n)"] : [])
+                let store = "\(name)_store(\(bufferArguments), b, \(r), \(c), acc\(i)_\(j));"
+                lines.append("    " + (conditions.isEmpty ? store : "if (\(conditions.joined(separator: " && "))) \(store)"))
+            }
+        }
+        lines.append("}")
         return lines
     }
 }
