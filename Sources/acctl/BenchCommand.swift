@@ -10,7 +10,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput of the benchmark suites on each device.",
-        discussion: "Suites: \(BenchmarkCatalog.suites.joined(separator: ", ")). Times are medians over --repeat runs after warm-up."
+        discussion: "Suites: \(BenchmarkCatalog.suites.joined(separator: ", ")). Times are medians over --repeat runs after warm-up. "
+            + "On a simulated device (sim:NAME) the host simulation is timed once, and a separate table gives the device's modeled time."
     )
 
     @Option(name: .customLong("device"), help: "A device to measure (repeatable; default: every device).")
@@ -67,8 +68,14 @@ struct BenchCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(results), as: UTF8.self))
         } else {
-            print(BenchResult.table(results, markdown: markdown))
-            print("\(runs) timed runs after \(warmup) warm-up runs per row; times are medians.")
+            print(BenchResult.table(results.filter { $0.basis == .measured }, markdown: markdown))
+            print("\(runs) timed runs after \(warmup) warm-up runs per row; times are medians. "
+                  + "Simulated devices' host simulation is timed \(BenchRunner.simulatedRuns) time(s), without warm-up.")
+            let modeled = results.filter { $0.basis == .modeled }
+            if !modeled.isEmpty {
+                print("\nMODELED on simulated devices: the cost model of accelerators.md §5 for one run, not a measurement.")
+                print(BenchResult.modeledTable(modeled, markdown: markdown))
+            }
             for case let device as OpenCLDevice in chosenDevices where !device.tuner.tunedTiles.isEmpty {
                 let tiles = device.tuner.tunedTiles.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
                 print("\(device.id) GEMM tiles (\(device.tuner.cacheFile.path)): " + tiles.joined(separator: "; "))

@@ -26,10 +26,25 @@ struct DevicesCommand: ParsableCommand {
                          info.dtypes.joined(separator: " "), info.numaNode.map(String.init) ?? "-"])
         }
         print(Format.table(rows))
+        let simulated = infos.filter(\.isSimulated)
+        if !simulated.isEmpty {
+            print("\nsimulated devices (figures from their profiles; timings they report are modeled, never measured):")
+            print(Format.table(simulated.map(Self.profileRow)))
+        }
         for warning in Runtime.discoveryWarnings { print("warning: \(warning)") }
         for (backend, _) in Self.expectedBackends where !infos.contains(where: { $0.backend == backend }) {
             print("no \(Self.expectedBackends[backend] ?? backend) device was found")
         }
+    }
+
+    /// A simulated device's profile figures, from its details.
+    static func profileRow(_ info: DeviceInfo) -> [String] {
+        let details = info.details
+        let onChip = details.keys.filter { $0.hasPrefix("on-chip ") }.sorted()
+            .map { "\($0.dropFirst("on-chip ".count)) \(details[$0] ?? "")" }.joined(separator: ", ")
+        return [info.id, "bf16 \(details["peak bf16"] ?? "-"), fp16 \(details["peak fp16"] ?? "-"), fp32 \(details["peak fp32"] ?? "-")",
+                "f32 matmul \(details["fp32 matmul"] ?? "-")", "HBM \(details["hbm"] ?? "-")", "tile \(details["matrix tile"] ?? "-")",
+                "clock \(details["clock"] ?? "-")", "launch \(details["launch overhead"] ?? "-")", onChip]
     }
 
     /// Backend families whose absence is worth a line, with how users name them.

@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import KernelIR
 
 /// Matmul and convolution as a simulated matrix unit computes them (accelerators.md §6 rules 4–5):
@@ -133,32 +135,45 @@ struct SimulatedContraction {
 
     /// `a [m, k] @ b [k, n]` in fp32 with rule 4's order: per output element, products of each
     /// `depth`-long k-tile summed from zero in ascending k, then added to the accumulator.
+    /// Large products split their rows over the host's cores; each row's operations are the same
+    /// wherever it runs, so the result does not depend on the split.
     static func gemm(_ a: UnsafeBufferPointer<Float>, _ b: UnsafeBufferPointer<Float>, m: Int, n: Int, k: Int, depth: Int) -> [Float] {
         var c = [Float](repeating: 0, count: m * n)
-        guard n > 0, let aBase = a.baseAddress, let bBase = b.baseAddress else { return c }
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: n)
-        partial.initialize(repeating: 0, count: n)
-        defer { partial.deallocate() }
+        guard n > 0, m > 0, let aBase = a.baseAddress, let bBase = b.baseAddress else { return c }
         c.withUnsafeMutableBufferPointer { output in
             guard let cBase = output.baseAddress else { return }
-            for i in 0..<m {
-                let row = cBase + i * n
-                var start = 0
-                while start < k {
-                    let end = Swift.min(start + depth, k)
-                    partial.update(repeating: 0, count: n)
-                    for p in start..<end {
-                        let scale = aBase[i * k + p]
-                        let bRow = bBase + p * n
-                        for j in 0..<n { partial[j] += scale * bRow[j] }
+            let workers = m * n * k >= parallelWork ? Swift.min(ProcessInfo.processInfo.activeProcessorCount, m) : 1
+            let rowsPerWorker = (m + workers - 1) / workers
+            // Safe because: workers only read `a` and `b` and write disjoint rows of `c`, and
+            // concurrentPerform returns after every worker has finished.
+            nonisolated(unsafe) let (left, right, result) = (aBase, bBase, cBase)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let rows = (worker * rowsPerWorker)..<Swift.min(m, (worker + 1) * rowsPerWorker)
+                let partial = UnsafeMutablePointer<Float>.allocate(capacity: n)
+                partial.initialize(repeating: 0, count: n)
+                defer { partial.deallocate() }
+                for i in rows {
+                    let row = result + i * n
+                    var start = 0
+                    while start < k {
+                        let end = Swift.min(start + depth, k)
+                        partial.update(repeating: 0, count: n)
+                        for p in start..<end {
+                            let scale = left[i * k + p]
+                            let bRow = right + p * n
+                            for j in 0..<n { partial[j] += scale * bRow[j] }
+                        }
+                        for j in 0..<n { row[j] += partial[j] }
+                        start = end
                     }
-                    for j in 0..<n { row[j] += partial[j] }
-                    start = end
                 }
             }
         }
         return c
     }
+
+    /// Multiply-adds above which a GEMM is split over the host's cores.
+    static let parallelWork = 1 << 22
 
     static func index(of offset: Int, strides: [Int]) -> [Int] {
         var remainder = offset

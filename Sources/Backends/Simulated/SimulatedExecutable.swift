@@ -44,9 +44,7 @@ public final class SimulatedExecutable: Executable {
         var values: [BufferID: TensorValue] = [:]
         for (index, buffer) in inputs.enumerated() {
             let type = schedule.inputTypes[index]
-            values[BufferID(index: index)] = try buffer.withBytes { bytes throws(BackendError) in
-                TensorValue(deviceBytes: UnsafeRawBufferPointer(bytes), type: type)
-            }
+            values[BufferID(index: index)] = try buffer.withBytes { bytes throws(BackendError) in Self.decode(bytes, type) }
         }
         for (position, kernel) in schedule.kernels.enumerated() {
             var arguments: [TensorValue] = []
@@ -63,7 +61,25 @@ public final class SimulatedExecutable: Executable {
             guard let value = values[output.buffer], value.type == output.type else {
                 throw .executionFailed(device, kernel: schedule.name, reason: "result \(index) in \(output.buffer) is not a \(output.type)")
             }
-            try outputs[index].withBytes { bytes throws(BackendError) in value.copyDeviceBytes(to: bytes) }
+            try outputs[index].withBytes { bytes throws(BackendError) in Self.encode(value, into: bytes) }
+        }
+    }
+
+    /// The tensor a buffer of `type` holds; f32 is read directly, other dtypes as KernelIR decodes them.
+    static func decode(_ bytes: UnsafeMutableRawBufferPointer, _ type: TensorType) -> TensorValue {
+        guard type.dtype == .f32 else { return TensorValue(deviceBytes: UnsafeRawBufferPointer(bytes), type: type) }
+        var scalars = [Double](repeating: 0, count: type.elementCount)
+        scalars.withUnsafeMutableBufferPointer { output in
+            for index in 0..<output.count { output[index] = Double(bytes.load(fromByteOffset: 4 * index, as: Float.self)) }
+        }
+        return TensorValue(type, scalars: scalars)
+    }
+
+    /// Writes `value` as devices store it; f32 directly, other dtypes as KernelIR encodes them.
+    static func encode(_ value: TensorValue, into bytes: UnsafeMutableRawBufferPointer) {
+        guard value.dtype == .f32 else { return value.copyDeviceBytes(to: bytes) }
+        value.scalars.withUnsafeBufferPointer { input in
+            for index in 0..<input.count { bytes.storeBytes(of: Float(input[index]), toByteOffset: 4 * index, as: Float.self) }
         }
     }
 }

@@ -61,11 +61,51 @@ struct SimulatedInterpreter: Sendable {
         case let .pad(low, high, value) where carried != instruction.type:
             // The padding value is a literal of the declared dtype, even when arithmetic is carried wider.
             return interpreter.evaluate(.pad(low: low, high: high, value: instruction.type.dtype.converting(value)), operands, type: carried)
-        case .unary, .binary, .compare, .select, .cast, .broadcast, .reshape, .permute, .reverse, .slice, .concat, .pad,
-             .reduce, .iota, .constant, .random:
+        // Data movement never rounds: the fast gathers give the interpreter's elements.
+        case .reshape:
+            return TensorValue(carried, scalars: operands[0].scalars)
+        case let .broadcast(shape):
+            return TensorValue(carried, scalars: StridedGather.broadcast(operands[0].shape, to: shape).apply(operands[0].scalars))
+        case let .permute(permutation):
+            return TensorValue(carried, scalars: StridedGather.permute(operands[0].shape, permutation).apply(operands[0].scalars))
+        case let .slice(start, _, stride):
+            return TensorValue(carried, scalars: StridedGather.slice(operands[0].shape, start: start, stride: stride, to: carried.shape)
+                .apply(operands[0].scalars))
+        case let .reverse(axes):
+            return TensorValue(carried, scalars: StridedGather.reverse(operands[0].shape, axes: axes).apply(operands[0].scalars))
+        // f32 arithmetic: the interpreter's rule per element, without its generic per-op overhead.
+        case let .unary(function) where carried.dtype == .f32:
+            return TensorValue(carried, scalars: Self.map(operands[0].scalars) { Interpreter.apply(function, $0, dtype: .f32) })
+        case let .binary(function) where carried.dtype == .f32:
+            return TensorValue(carried, scalars: Self.map(operands[0].scalars, operands[1].scalars) { Interpreter.apply(function, $0, $1, dtype: .f32) })
+        case .unary, .binary, .compare, .select, .cast, .concat, .pad, .reduce, .iota, .constant, .random:
             break
         }
         return interpreter.evaluate(instruction.op, operands, type: carried)
+    }
+
+    /// `body` of each element, rounded to f32.
+    private static func map(_ x: [Double], _ body: (Double) -> Double) -> [Double] {
+        var result = [Double](repeating: 0, count: x.count)
+        result.withUnsafeMutableBufferPointer { output in
+            x.withUnsafeBufferPointer { input in
+                for index in 0..<input.count { output[index] = Double(Float(body(input[index]))) }
+            }
+        }
+        return result
+    }
+
+    /// `body` of each pair of elements, rounded to f32.
+    private static func map(_ x: [Double], _ y: [Double], _ body: (Double, Double) -> Double) -> [Double] {
+        var result = [Double](repeating: 0, count: x.count)
+        result.withUnsafeMutableBufferPointer { output in
+            x.withUnsafeBufferPointer { left in
+                y.withUnsafeBufferPointer { right in
+                    for index in 0..<left.count { output[index] = Double(Float(body(left[index], right[index]))) }
+                }
+            }
+        }
+        return result
     }
 
     /// f32-exact results rounded to the carried dtype (a no-op for f32).

@@ -2,7 +2,7 @@ import Foundation
 
 extension Interpreter {
     /// One unary function on one element. `i32` takes only neg, abs and sign, wrapping.
-    static func apply(_ function: UnaryFunction, _ x: Double, dtype: DType) -> Double {
+    package static func apply(_ function: UnaryFunction, _ x: Double, dtype: DType) -> Double {
         switch function {
         case .neg: return -x
         case .abs: return Swift.abs(x)
@@ -21,7 +21,7 @@ extension Interpreter {
     }
 
     /// One binary function on one pair of elements. `max` and `min` propagate NaN.
-    static func apply(_ function: BinaryFunction, _ a: Double, _ b: Double, dtype: DType) -> Double {
+    package static func apply(_ function: BinaryFunction, _ a: Double, _ b: Double, dtype: DType) -> Double {
         switch function {
         case .add: return a + b
         case .sub: return a - b
@@ -38,7 +38,7 @@ extension Interpreter {
     }
 
     /// One comparison; every comparison with NaN is false except `ne`.
-    static func apply(_ comparison: Comparison, _ a: Double, _ b: Double) -> Bool {
+    package static func apply(_ comparison: Comparison, _ a: Double, _ b: Double) -> Bool {
         switch comparison {
         case .eq: a == b
         case .ne: a != b
