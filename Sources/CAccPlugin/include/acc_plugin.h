@@ -78,28 +78,41 @@
  *   constant                             splat <value>  |  elements <count> <value>...
  *   random_uniform random_normal         <seed>   (Philox-4x32-10, as Sources/KernelIR/Interpreter/Philox.swift)
  *
- * For example, softmax over the last axis of an f32[2, 3]:
+ * For example, softmax over the last axis of an f32[2, 3] (README.md's `.kir` example), whose
+ * kernels m and s reuse slot 1 once m's value has been read:
  *
  *   acc-schedule 1
- *   schedule softmax 1 3 3 1
+ *   schedule softmax 1 3 4 1
  *   input 0 f32 2 2 3
  *   slot 1 8
  *   slot 2 24
- *   slot 3 8
+ *   slot 3 24
  *   kernel m reduction 1 1 0 1
  *   param 0 f32 2 2 3
  *   op 1 reduce_max f32 2 2 1 1 0 1 1 1
  *   result 1
- *   kernel e loop 2 2 0 1 4
+ *   kernel e loop 2 2 0 1 3
  *   param 0 f32 2 2 3
  *   param 1 f32 2 2 1
  *   op 2 broadcast f32 2 2 3 1 1
  *   op 3 sub f32 2 2 3 2 0 2
  *   op 4 exp f32 2 2 3 1 3
  *   result 4
- *   ...
- *   output 1 f32 2 2 3
+ *   kernel s reduction 1 1 2 1
+ *   param 0 f32 2 2 3
+ *   op 1 reduce_sum f32 2 2 1 1 0 1 1 1
+ *   result 1
+ *   kernel y loop 3 2 2 1 2
+ *   param 0 f32 2 2 3
+ *   param 1 f32 2 2 1
+ *   op 2 broadcast f32 2 2 3 1 1
+ *   op 3 div f32 2 2 3 2 0 2
+ *   result 3
+ *   output 3 f32 2 2 3
  *   end
+ *
+ * where `op 1 reduce_max f32 2 2 1 1 0 1 1 1` reads: value 1 is reduce_max, of type f32 with rank
+ * 2 and dimensions 2 1, of 1 operand, value 0, over a list of 1 axis, 1, keeping dimensions (1).
  *
  * BYTES. A buffer holds a tensor row-major and little-endian: f32 and i32 in 4 bytes, f16 and
  * bf16 as their 16-bit patterns, bool as one byte 0 or 1.
