@@ -123,6 +123,18 @@ func badPluginIsSkippedWithAWarning(_ bad: BadPlugin) throws {
     }
 }
 
+@Test func newerMinorPluginWithALongerTableWorks() throws {
+    // Its table has an entry appended after 1.1 that aborts the process if called.
+    let (devices, warnings) = try ExamplePlugin.load(.newerMinor)
+    #expect(warnings.isEmpty)
+    let device = try #require(devices.first)
+    #expect(device.library.tableSize == MemoryLayout<AccPluginApi>.size + MemoryLayout<UnsafeRawPointer>.size)
+    #expect(device.info.details["plugin abi"] == "1.2")
+    #expect(device.info.freeMemoryBytes != nil)
+    let expected = try Interpreter().run(softmaxGraph(), inputs: [softmaxInput])
+    expectMatches(try device.evaluate(Fusion.schedule(softmaxGraph()), on: [softmaxInput]), expected, reductionLength: 3, "softmax on a 1.2 plugin")
+}
+
 @Test func pluginThatRunsBeforeReturningNeedsNoEvents() throws {
     let device = try #require(try ExamplePlugin.load(.synchronous).devices.first)
     let expected = try Interpreter().run(softmaxGraph(), inputs: [softmaxInput])

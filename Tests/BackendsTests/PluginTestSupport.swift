@@ -19,13 +19,14 @@ enum ExamplePlugin {
 
     /// A build of the example's sources with extra flags.
     enum Variant: String, CaseIterable, Sendable {
-        case standard, wrongMajor, olderMinor, missingEntryPoint, missingCompile, failingInit, synchronous
+        case standard, wrongMajor, olderMinor, newerMinor, missingEntryPoint, missingCompile, failingInit, synchronous
 
         var flags: [String] {
             switch self {
             case .standard: []
             case .wrongMajor: ["-DEXAMPLE_ABI_MAJOR=2"]
             case .olderMinor: ["-DEXAMPLE_ABI_MINOR=0"]
+            case .newerMinor: ["-DEXAMPLE_ABI_MINOR=2"]
             case .missingEntryPoint: ["-DEXAMPLE_ENTRY_POINT=example_get_api"]
             case .missingCompile: ["-DEXAMPLE_OMIT_COMPILE"]
             case .failingInit: ["-DEXAMPLE_FAIL_INIT"]

@@ -14,8 +14,9 @@
  * the struct's size up to its last field as it was compiled (its ..._STRUCT_SIZE macro, or
  * sizeof), and the reader touches a field only if `struct_size` reaches past it (ACC_STRUCT_HAS).
  * So a 1.0 plugin, whose table ends before the 1.1 entries, works with a 1.1 runtime, which never
- * calls the entries it lacks; a plugin reading an argument struct written by an older runtime
- * must check ACC_STRUCT_HAS before reading a field appended after 1.0.
+ * calls the entries it lacks; a plugin of a later minor works too, the runtime reading no further
+ * than its own table; and a plugin reading an argument struct written by an older runtime must
+ * check ACC_STRUCT_HAS before reading a field appended after 1.0.
  *   1.0  the first version.
  *   1.1  appended event_on_ready (completion callbacks, so no runtime thread waits on a run) and
  *        device_memory_stats (free device memory, shown by `acctl devices`).
@@ -53,7 +54,7 @@
  * Tokens are separated by one space and lines end with '\n'. Every `kernel` line is followed by
  * its `param` lines, its `op` lines and one `result` line; values count up from 0 across a
  * kernel's params and then its ops, and an op's operands are earlier values of the same kernel.
- * Names are [A-Za-z0-9_.]+. A dtype is f32, f16, bf16, i32 or bool; a kind is loop, reduction or
+ * Names are [A-Za-z0-9_.]+, at most 60 characters. A dtype is f32, f16, bf16, i32 or bool; a kind is loop, reduction or
  * contraction (a hint: a plugin may run every kernel the same way). Integers are decimal and fit
  * in int64_t; floating literals are the shortest decimal that reads back to the same double, or
  * inf, -inf, nan. A result is written to its buffer in the byte layout below; a buffer may be
