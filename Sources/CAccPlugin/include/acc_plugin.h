@@ -54,7 +54,8 @@
  * Tokens are separated by one space and lines end with '\n'. Every `kernel` line is followed by
  * its `param` lines, its `op` lines and one `result` line; values count up from 0 across a
  * kernel's params and then its ops, and an op's operands are earlier values of the same kernel.
- * Names are [A-Za-z0-9_.]+, at most 60 characters. A dtype is f32, f16, bf16, i32 or bool; a kind is loop, reduction or
+ * A kernel reads any buffers and writes one slot, never an input. Names are [A-Za-z0-9_.]+, at
+ * most 60 characters. A dtype is f32, f16, bf16, i32 or bool; a kind is loop, reduction or
  * contraction (a hint: a plugin may run every kernel the same way). Integers are decimal and fit
  * in int64_t; floating literals are the shortest decimal that reads back to the same double, or
  * inf, -inf, nan. A result is written to its buffer in the byte layout below; a buffer may be
@@ -62,8 +63,8 @@
  *
  * Opcodes are the `.kir` mnemonics (README.md, "The .kir format"), with the same meaning as the
  * reference interpreter (Sources/KernelIR/Interpreter): every op computes in double and rounds its
- * result once to its dtype (round to nearest even; i32 wraps; f32 -> i32 casts truncate and
- * saturate, NaN becoming 0; max and min propagate NaN). Attributes follow the operands; each list
+ * result once to its dtype (round to nearest even; i32 wraps and divides toward zero, x / 0 = 0;
+ * float -> i32 casts truncate and saturate, NaN becoming 0; max and min propagate NaN). Attributes follow the operands; each list
  * is preceded by its length n, and lists of one op share it:
  *
  *   neg abs exp log sqrt rsqrt tanh sigmoid sin cos recip floor sign    (none)
