@@ -10,6 +10,7 @@
  * Variants for the loader's tests, chosen with -D:
  *   EXAMPLE_ABI_MAJOR=n       report ABI major n (the runtime must refuse any but its own)
  *   EXAMPLE_ABI_MINOR=0       a 1.0 table: shorter, whose 1.1 entries trap if ever called
+ *   EXAMPLE_ABI_MINOR=2       a table from a future 1.2, with an entry appended that traps if called
  *   EXAMPLE_ENTRY_POINT=name  export the table under another name (no acc_plugin_get_api)
  *   EXAMPLE_OMIT_COMPILE      leave executable_compile out of the table
  *   EXAMPLE_FAIL_INIT         fail plugin_initialize
@@ -414,37 +415,59 @@ static AccError *trap_memory_stats(AccDeviceMemoryStatsArgs *args) {
 }
 #endif
 
-static const AccPluginApi api = {
-#if EXAMPLE_ABI_MINOR == 0
-  .struct_size = ACC_PLUGIN_API_STRUCT_SIZE_1_0,
-#else
-  .struct_size = ACC_PLUGIN_API_STRUCT_SIZE,
+#if EXAMPLE_ABI_MINOR >= 2
+/* An entry a future minor might append, which no 1.1 runtime knows or calls. */
+static AccError *trap_future_entry(void *args) {
+  (void)args;
+  fputs("example plugin (ABI 1.2): an entry past the runtime's table was called\n", stderr);
+  abort();
+}
 #endif
-  .abi_major = EXAMPLE_ABI_MAJOR,
-  .abi_minor = EXAMPLE_ABI_MINOR,
-  .error_destroy = error_destroy,
-  .error_describe = error_describe,
-  .plugin_initialize = plugin_initialize,
-  .device_list = device_list,
-  .device_describe = device_describe,
-  .buffer_allocate = buffer_allocate,
-  .buffer_destroy = buffer_destroy,
-  .buffer_copy_from_host = buffer_copy_from_host,
-  .buffer_copy_to_host = buffer_copy_to_host,
+
+/* The table, followed in a future-minor build by what that minor appended. */
+static const struct ExampleTable {
+  AccPluginApi api;
+#if EXAMPLE_ABI_MINOR >= 2
+  AccError *(*appended_in_1_2)(void *args);
+#endif
+} table = {
+#if EXAMPLE_ABI_MINOR >= 2
+  .appended_in_1_2 = trap_future_entry,
+#endif
+  .api = {
+#if EXAMPLE_ABI_MINOR == 0
+    .struct_size = ACC_PLUGIN_API_STRUCT_SIZE_1_0,
+#elif EXAMPLE_ABI_MINOR == 1
+    .struct_size = ACC_PLUGIN_API_STRUCT_SIZE,
+#else
+    .struct_size = ACC_STRUCT_SIZE(struct ExampleTable, appended_in_1_2),
+#endif
+    .abi_major = EXAMPLE_ABI_MAJOR,
+    .abi_minor = EXAMPLE_ABI_MINOR,
+    .error_destroy = error_destroy,
+    .error_describe = error_describe,
+    .plugin_initialize = plugin_initialize,
+    .device_list = device_list,
+    .device_describe = device_describe,
+    .buffer_allocate = buffer_allocate,
+    .buffer_destroy = buffer_destroy,
+    .buffer_copy_from_host = buffer_copy_from_host,
+    .buffer_copy_to_host = buffer_copy_to_host,
 #ifndef EXAMPLE_OMIT_COMPILE
-  .executable_compile = executable_compile,
+    .executable_compile = executable_compile,
 #endif
-  .executable_destroy = executable_destroy,
-  .executable_execute = executable_execute,
-  .event_await = event_await,
-  .event_destroy = event_destroy,
+    .executable_destroy = executable_destroy,
+    .executable_execute = executable_execute,
+    .event_await = event_await,
+    .event_destroy = event_destroy,
 #if EXAMPLE_ABI_MINOR == 0
-  .event_on_ready = trap_on_ready,
-  .device_memory_stats = trap_memory_stats,
+    .event_on_ready = trap_on_ready,
+    .device_memory_stats = trap_memory_stats,
 #else
-  .event_on_ready = event_on_ready,
-  .device_memory_stats = device_memory_stats,
+    .event_on_ready = event_on_ready,
+    .device_memory_stats = device_memory_stats,
 #endif
+  },
 };
 
-__attribute__((visibility("default"))) const AccPluginApi *EXAMPLE_ENTRY_POINT(void) { return &api; }
+__attribute__((visibility("default"))) const AccPluginApi *EXAMPLE_ENTRY_POINT(void) { return &table.api; }

@@ -318,10 +318,10 @@ static int parse_op(Reader *reader, Op *op, Type *types, int value) {
   if (!op->operands) return fail_with(reader, ACC_ERROR_OUT_OF_MEMORY, "out of memory");
   for (int i = 0; i < op->operand_count; ++i)
     if (!small(reader, &op->operands[i], 0, value - 1, "an operand (an earlier value)")) return 0;
-  if (!attributes(reader, op) || !end_line(reader)) return 0;
+  if (!attributes(reader, op)) return 0;
   if (!well_typed(op, types)) return fail(reader, "op %d (%s) is ill-typed: its operands, attributes and type do not agree", value, name);
   types[value] = op->type;
-  return 1;
+  return end_line(reader);
 }
 
 /* ---- Programs --------------------------------------------------------------------------- */
@@ -347,18 +347,19 @@ static int parse_kernel(Reader *reader, Program *program, Kernel *kernel) {
   for (int i = 0; i < kernel->input_count; ++i) {
     int64_t stated;
     if (!keyword(reader, "param") || !integer(reader, &stated, i, i, "the value number")) return 0;
-    if (!type(reader, &kernel->types[i]) || !end_line(reader)) return 0;
+    if (!type(reader, &kernel->types[i])) return 0;
     if (type_bytes(&kernel->types[i]) > program->buffer_bytes[kernel->inputs[i]])
       return fail(reader, "param %d needs %lld bytes, but buffer %d holds %lld", i, (long long)type_bytes(&kernel->types[i]),
                   kernel->inputs[i], (long long)program->buffer_bytes[kernel->inputs[i]]);
+    if (!end_line(reader)) return 0;
   }
   for (int j = 0; j < kernel->op_count; ++j)
     if (!parse_op(reader, &kernel->ops[j], kernel->types, kernel->input_count + j)) return 0;
-  if (!keyword(reader, "result") || !small(reader, &kernel->result, 0, values - 1, "the result value") || !end_line(reader)) return 0;
+  if (!keyword(reader, "result") || !small(reader, &kernel->result, 0, values - 1, "the result value")) return 0;
   if (type_bytes(&kernel->types[kernel->result]) > program->buffer_bytes[kernel->output])
     return fail(reader, "kernel '%s' writes %lld bytes to buffer %d, which holds %lld", kernel->name,
                 (long long)type_bytes(&kernel->types[kernel->result]), kernel->output, (long long)program->buffer_bytes[kernel->output]);
-  return 1;
+  return end_line(reader);
 }
 
 static int parse_program(Reader *reader, Program *program) {
@@ -394,9 +395,10 @@ static int parse_program(Reader *reader, Program *program) {
     if (!parse_kernel(reader, program, &program->kernels[k])) return 0;
   for (int j = 0; j < program->output_count; ++j) {
     if (!keyword(reader, "output") || !small(reader, &program->output_buffers[j], 0, program->buffer_count - 1, "an output buffer")) return 0;
-    if (!type(reader, &program->output_types[j]) || !end_line(reader)) return 0;
+    if (!type(reader, &program->output_types[j])) return 0;
     if (type_bytes(&program->output_types[j]) > program->buffer_bytes[program->output_buffers[j]])
       return fail(reader, "output %d is larger than its buffer %d", j, program->output_buffers[j]);
+    if (!end_line(reader)) return 0;
   }
   if (!keyword(reader, "end") || !end_line(reader)) return 0;
   while (reader->cursor < reader->end && (*reader->cursor == '\n' || *reader->cursor == ' ')) reader->cursor++;

@@ -19,13 +19,14 @@ enum ExamplePlugin {
 
     /// A build of the example's sources with extra flags.
     enum Variant: String, CaseIterable, Sendable {
-        case standard, wrongMajor, olderMinor, missingEntryPoint, missingCompile, failingInit, synchronous
+        case standard, wrongMajor, olderMinor, newerMinor, missingEntryPoint, missingCompile, failingInit, synchronous
 
         var flags: [String] {
             switch self {
             case .standard: []
             case .wrongMajor: ["-DEXAMPLE_ABI_MAJOR=2"]
             case .olderMinor: ["-DEXAMPLE_ABI_MINOR=0"]
+            case .newerMinor: ["-DEXAMPLE_ABI_MINOR=2"]
             case .missingEntryPoint: ["-DEXAMPLE_ENTRY_POINT=example_get_api"]
             case .missingCompile: ["-DEXAMPLE_OMIT_COMPILE"]
             case .failingInit: ["-DEXAMPLE_FAIL_INIT"]
@@ -65,19 +66,25 @@ enum ExamplePlugin {
         let compiler = ProcessInfo.processInfo.environment["ACC_CC"] ?? "cc"
         let arguments = [compiler, "-std=gnu11", "-O1", "-fPIC", "-shared", "-fvisibility=hidden", "-ffp-contract=off", "-pthread",
                          "-I", packageRoot.appendingPathComponent("Sources/CAccPlugin/include").path] + variant.flags + sources + ["-lm", "-o", output]
+        // The compiler writes to a file, not a pipe: Foundation's pipe reads trap on EINTR, which
+        // other tests' child processes cause.
+        let logPath = output + ".log"
+        guard FileManager.default.createFile(atPath: logPath, contents: nil), let logFile = FileHandle(forWritingAtPath: logPath) else {
+            return .failure(BuildFailure(description: "cannot create \(logPath)"))
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+        process.standardOutput = logFile
+        process.standardError = logFile
         do {
             try process.run()
         } catch {
             return .failure(BuildFailure(description: "cannot run \(compiler): \(error)"))
         }
-        let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        try? logFile.close()
+        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         guard process.terminationStatus == 0 else {
             return .failure(BuildFailure(description: "building the example plugin (\(variant)) failed:\n\(log)"))
         }

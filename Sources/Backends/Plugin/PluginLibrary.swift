@@ -1,9 +1,4 @@
 import CAccPlugin
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An argument struct of `acc_plugin.h`: `struct_size` first, zero-initialisable, and the
 /// argument of exactly one entry of the table, so that the struct's type picks the entry it is
@@ -139,8 +134,13 @@ struct PluginFailure: Error, Hashable, Sendable {
     }
 }
 
-/// A loaded plugin: its `dlopen` handle and its function table. A class because it owns the
-/// handle, closed in `deinit` when no device, buffer or executable of the plugin remains.
+/// A loaded plugin: its `dlopen` handle and its function table, shared by the plugin's devices,
+/// buffers, executables and runs.
+///
+/// The handle is never closed: acc_plugin.h promises that a plugin stays loaded for the life of
+/// the process, as PJRT's plugins do, because once its code has run it may have started threads
+/// that keep running it (the example's worker does), and unloading would pull the code from under
+/// them. Only the loader closes a handle, for a plugin it refuses before calling any entry.
 ///
 /// The table is copied into a zeroed ``AccPluginApi`` of this runtime's size, at most the
 /// plugin's `struct_size` bytes of it, and an entry is called only if the plugin's `struct_size`
@@ -155,7 +155,8 @@ final class PluginLibrary: @unchecked Sendable {
     let major: UInt32, minor: UInt32
     /// The plugin's `struct_size`: which entries it has.
     let tableSize: Int
-    private let handle: UnsafeMutableRawPointer
+    /// The `dlopen` handle.
+    let handle: UnsafeMutableRawPointer
     private let table: AccPluginApi
 
     /// Wraps an open `handle` whose table is at `api`, after the caller checked that the table
@@ -173,8 +174,6 @@ final class PluginLibrary: @unchecked Sendable {
         major = table.abi_major
         minor = table.abi_minor
     }
-
-    deinit { dlclose(handle) }
 
     /// `1.1`.
     var version: String { "\(major).\(minor)" }

@@ -120,12 +120,15 @@ struct PluginLoader {
         }
         let library = PluginLibrary(path: path, handle: handle, api: api)
         guard library.major == UInt32(ACC_PLUGIN_ABI_MAJOR) else {
+            dlclose(handle)
             return .failure(Skip(text: "it was built for plugin ABI \(library.version), and this runtime speaks ABI \(Self.runtimeVersion) (a different major version is incompatible); rebuild it against this runtime's acc_plugin.h"))
         }
         let missing = Self.requiredEntries.filter { !library.has($0.field) }.map(\.name)
         guard missing.isEmpty else {
+            dlclose(handle)
             return .failure(Skip(text: "its function table (ABI \(library.version), \(tableSize) bytes) lacks \(missing.joined(separator: ", ")), which every ABI \(ACC_PLUGIN_ABI_MAJOR).x plugin must provide"))
         }
+        // From here on the plugin's code runs and may start threads: it stays loaded even if refused.
         let initialized: AccPluginInitializeArgs
         do throws(PluginFailure) {
             initialized = try library.call()

@@ -14,8 +14,9 @@
  * the struct's size up to its last field as it was compiled (its ..._STRUCT_SIZE macro, or
  * sizeof), and the reader touches a field only if `struct_size` reaches past it (ACC_STRUCT_HAS).
  * So a 1.0 plugin, whose table ends before the 1.1 entries, works with a 1.1 runtime, which never
- * calls the entries it lacks; a plugin reading an argument struct written by an older runtime
- * must check ACC_STRUCT_HAS before reading a field appended after 1.0.
+ * calls the entries it lacks; a plugin of a later minor works too, the runtime reading no further
+ * than its own table; and a plugin reading an argument struct written by an older runtime must
+ * check ACC_STRUCT_HAS before reading a field appended after 1.0.
  *   1.0  the first version.
  *   1.1  appended event_on_ready (completion callbacks, so no runtime thread waits on a run) and
  *        device_memory_stats (free device memory, shown by `acctl devices`).
@@ -53,7 +54,8 @@
  * Tokens are separated by one space and lines end with '\n'. Every `kernel` line is followed by
  * its `param` lines, its `op` lines and one `result` line; values count up from 0 across a
  * kernel's params and then its ops, and an op's operands are earlier values of the same kernel.
- * Names are [A-Za-z0-9_.]+. A dtype is f32, f16, bf16, i32 or bool; a kind is loop, reduction or
+ * A kernel reads any buffers and writes one slot, never an input. Names are [A-Za-z0-9_.]+, at
+ * most 60 characters. A dtype is f32, f16, bf16, i32 or bool; a kind is loop, reduction or
  * contraction (a hint: a plugin may run every kernel the same way). Integers are decimal and fit
  * in int64_t; floating literals are the shortest decimal that reads back to the same double, or
  * inf, -inf, nan. A result is written to its buffer in the byte layout below; a buffer may be
@@ -61,8 +63,8 @@
  *
  * Opcodes are the `.kir` mnemonics (README.md, "The .kir format"), with the same meaning as the
  * reference interpreter (Sources/KernelIR/Interpreter): every op computes in double and rounds its
- * result once to its dtype (round to nearest even; i32 wraps; f32 -> i32 casts truncate and
- * saturate, NaN becoming 0; max and min propagate NaN). Attributes follow the operands; each list
+ * result once to its dtype (round to nearest even; i32 wraps and divides toward zero, x / 0 = 0;
+ * float -> i32 casts truncate and saturate, NaN becoming 0; max and min propagate NaN). Attributes follow the operands; each list
  * is preceded by its length n, and lists of one op share it:
  *
  *   neg abs exp log sqrt rsqrt tanh sigmoid sin cos recip floor sign    (none)
@@ -78,28 +80,41 @@
  *   constant                             splat <value>  |  elements <count> <value>...
  *   random_uniform random_normal         <seed>   (Philox-4x32-10, as Sources/KernelIR/Interpreter/Philox.swift)
  *
- * For example, softmax over the last axis of an f32[2, 3]:
+ * For example, softmax over the last axis of an f32[2, 3] (README.md's `.kir` example), whose
+ * kernels m and s reuse slot 1 once m's value has been read:
  *
  *   acc-schedule 1
- *   schedule softmax 1 3 3 1
+ *   schedule softmax 1 3 4 1
  *   input 0 f32 2 2 3
  *   slot 1 8
  *   slot 2 24
- *   slot 3 8
+ *   slot 3 24
  *   kernel m reduction 1 1 0 1
  *   param 0 f32 2 2 3
  *   op 1 reduce_max f32 2 2 1 1 0 1 1 1
  *   result 1
- *   kernel e loop 2 2 0 1 4
+ *   kernel e loop 2 2 0 1 3
  *   param 0 f32 2 2 3
  *   param 1 f32 2 2 1
  *   op 2 broadcast f32 2 2 3 1 1
  *   op 3 sub f32 2 2 3 2 0 2
  *   op 4 exp f32 2 2 3 1 3
  *   result 4
- *   ...
- *   output 1 f32 2 2 3
+ *   kernel s reduction 1 1 2 1
+ *   param 0 f32 2 2 3
+ *   op 1 reduce_sum f32 2 2 1 1 0 1 1 1
+ *   result 1
+ *   kernel y loop 3 2 2 1 2
+ *   param 0 f32 2 2 3
+ *   param 1 f32 2 2 1
+ *   op 2 broadcast f32 2 2 3 1 1
+ *   op 3 div f32 2 2 3 2 0 2
+ *   result 3
+ *   output 3 f32 2 2 3
  *   end
+ *
+ * where `op 1 reduce_max f32 2 2 1 1 0 1 1 1` reads: value 1 is reduce_max, of type f32 with rank
+ * 2 and dimensions 2 1, of 1 operand, value 0, over a list of 1 axis, 1, keeping dimensions (1).
  *
  * BYTES. A buffer holds a tensor row-major and little-endian: f32 and i32 in 4 bytes, f16 and
  * bf16 as their 16-bit patterns, bool as one byte 0 or 1.
