@@ -191,3 +191,15 @@ struct ShapeErrorCase: CustomTestStringConvertible, Sendable {
     #expect(losses[29] < 0.2 * losses[0], "\(losses)")
     #expect(step.signatureCount == 1)
 }
+
+@Test func resultsThatSimplifyToInputsOrRepeatStillComeBack() throws {
+    let device = try testDevice()
+    let function = device.compile { (inputs: [Tensor]) throws(RuntimeError) -> [Tensor] in
+        let same = try inputs[0] * 1
+        return [same, inputs[1], same, try inputs[1] + 0, Tensor.zeros([2], on: inputs[0].device)]
+    }
+    let a = try Tensor([1, 2], shape: [2], on: device), b = try Tensor([3, 4], shape: [2], on: device)
+    let outputs = try function([a, b])
+    #expect(try outputs.map { (tensor: Tensor) throws(RuntimeError) -> [Double] in try tensor.scalars } == [[1, 2], [3, 4], [1, 2], [3, 4], [0, 0]])
+    #expect(try (a * 1).scalars == [1, 2])
+}
