@@ -101,6 +101,10 @@ struct TrainingRun {
                 .appendingPathComponent("\(configuration.name)-step\(trainer.completedSteps).gif")
             try AnimatedGIF(clips: clips).write(to: url)
             log("samples (\(command.sampleSteps) Euler steps) written to \(url.path)")
+            // The training clips beside them, for comparison.
+            let data = fixedBatch ?? RectifiedFlowBatches(configuration: configuration, seed: seed).batch(at: 0)
+            let dataURL = url.deletingLastPathComponent().appendingPathComponent("\(configuration.name)-data.gif")
+            try AnimatedGIF(clips: data.x0).write(to: dataURL)
         }
         return Report(firstStep: firstStep, losses: losses, wasInterrupted: false)
     }
