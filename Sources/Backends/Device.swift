@@ -69,9 +69,14 @@ public protocol Device: AnyObject, Sendable {
     /// Runs `executable` and returns when the outputs are written: the launch path with the least
     /// overhead, for callers that would wait anyway.
     func run(_ executable: any Executable, inputs: [any Buffer], outputs: [any Buffer]) throws(BackendError)
+    /// What this device's kernels can take, so fusion materializes no more than they need.
+    var fusionOptions: Fusion.Options { get }
 }
 
 extension Device {
+    /// Plain contractions over plain buffers: what every backend supports.
+    public var fusionOptions: Fusion.Options { Fusion.Options() }
+
     /// Enqueues and waits; devices with a cheaper synchronous path override this.
     public func run(_ executable: any Executable, inputs: [any Buffer], outputs: [any Buffer]) throws(BackendError) {
         try execute(executable, inputs: inputs, outputs: outputs).wait()

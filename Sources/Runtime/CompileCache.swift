@@ -48,7 +48,7 @@ extension Device {
                 throw .program(error)
             }
             let executable: any Executable
-            do throws(BackendError) { executable = try compile(Fusion.schedule(program)) } catch { throw .backend(error) }
+            do throws(BackendError) { executable = try compile(Fusion.schedule(program, options: fusionOptions)) } catch { throw .backend(error) }
             return CompiledFunction(name: graph.name, device: self, executable: executable,
                                     inputTypes: graph.parameters.map(\.type), outputTypes: graph.resultTypes)
         }

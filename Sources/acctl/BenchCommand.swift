@@ -31,6 +31,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print results as a Markdown table for BENCHMARKS.md.")
     var markdown = false
 
+    @Flag(help: "After each benchmark, print its slowest kernels (needs ACC_PROFILE=1 in the environment).")
+    var profile = false
+
     func validate() throws {
         guard runs >= 1, warmup >= 0 else { throw ValidationError("--repeat must be at least 1 and --warmup at least 0") }
         for suite in suites where !BenchmarkCatalog.suites.contains(suite) { throw ValidationError(BenchError.unknownSuite(suite).description) }
@@ -49,6 +52,7 @@ struct BenchCommand: ParsableCommand {
                 done += 1
                 Progress.show("[\(done)/\(total)] \(benchmark.suite) \(benchmark.name) on \(device.id)")
                 results += try BenchRunner(runs: runs, warmup: warmup).measure(benchmark, on: device)
+                if profile { try printProfile(benchmark, on: device) }
             }
         }
         Progress.clear()
@@ -60,6 +64,29 @@ struct BenchCommand: ParsableCommand {
             print(BenchResult.table(results, markdown: markdown))
             print("\(runs) timed runs after \(warmup) warm-up runs per row; times are medians.")
         }
+    }
+}
+
+extension BenchCommand {
+    /// The twenty kernels of `benchmark` that took longest, from the executable's profile.
+    func printProfile(_ benchmark: Benchmark, on device: any Device) throws {
+        Progress.clear()
+        let executable = try device.compile(benchmark.graph).executable
+        guard let profile = (executable as? any Profiled)?.profile else {
+            print("no profile for \(benchmark.suite) \(benchmark.name) on \(device.id): set ACC_PROFILE=1")
+            return
+        }
+        let entries = profile.entries
+        let total = entries.reduce(0) { $0 + $1.seconds }
+        print("profile of \(benchmark.suite) \(benchmark.name) on \(device.id): \(entries.count) kernels")
+        let bodies = Dictionary(executable.schedule.kernels.map { ($0.body.name, $0.body) }, uniquingKeysWith: { first, _ in first })
+        for entry in entries.prefix(30) {
+            let share = total > 0 ? entry.seconds / total * 100 : 0
+            let ops = bodies[entry.name].map { body in body.instructions.map(\.op.mnemonic).joined(separator: " ") + " -> \(body.resultTypes[0])" } ?? ""
+            print("  \(Format.number(share, digits: 1))%  \(Format.number(entry.seconds / Double(max(entry.calls, 1)) * 1e3, digits: 3)) ms  \(entry.kind)  \(ops)")
+        }
+        let byKind = Dictionary(grouping: entries, by: \.kind).mapValues { $0.reduce(0) { $0 + $1.seconds } }
+        print("  by kind: " + byKind.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.number(total > 0 ? $0.value / total * 100 : 0, digits: 1))%" }.joined(separator: ", "))
     }
 }
 

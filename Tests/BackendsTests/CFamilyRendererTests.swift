@@ -117,20 +117,23 @@ private let clangPath: String? = (ProcessInfo.processInfo.environment["PATH"] ??
 func openCLSourceParsesAsOpenCLC() throws {
     let kernels = try KernelFiles.names.flatMap { try KernelFiles.module($0).functions }
         .flatMap { CPUKernelCompiler.loopKernels(of: Fusion.schedule($0)) }
-    let catalog = loopPrimitives.flatMap { CPUKernelCompiler.loopKernels(of: Fusion.schedule($0.graph)) }
+    let catalog = (loopPrimitives.map(\.graph) + SpecialCase.all.map(\.graph)).flatMap { CPUKernelCompiler.loopKernels(of: Fusion.schedule($0)) }
     let source = try CFamilyRenderer(dialect: .openCL, device: "opencl:0").translationUnit(for: kernels + catalog).source
-    let path = try LoopKernelHarness.freshCacheDirectory().appendingPathComponent("kernels.cl")
-    try Data(source.utf8).write(to: path)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try #require(clangPath))
-    process.arguments = ["-x", "cl", "-cl-std=CL1.2", "-fsyntax-only", "-Xclang", "-finclude-default-header", path.path]
-    let pipe = Pipe()
-    process.standardError = pipe
-    process.standardOutput = pipe
-    try process.run()
-    let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "clang rejects the OpenCL C:\n\(log)")
+    let (status, log) = try LoopKernelHarness.withFreshCache { directory throws in
+        let path = directory.appendingPathComponent("kernels.cl")
+        try Data(source.utf8).write(to: path)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(clangPath))
+        process.arguments = ["-x", "cl", "-cl-std=CL1.2", "-fsyntax-only", "-Xclang", "-finclude-default-header", path.path]
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        try process.run()
+        let log = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, log)
+    }
+    #expect(status == 0, "clang rejects the OpenCL C:\n\(log)")
 }
 
 // MARK: - Transcendentals

@@ -119,3 +119,21 @@ func contractionMatchesTheInterpreterOnCPU(_ example: ContractionCase) throws {
     }
     expectMatches([TensorValue(expected.type, scalars: output.map(Double.init))], [expected], reductionLength: 100, "blocked im2col")
 }
+
+@Test(arguments: [(false, true), (true, false), (true, true)])
+func transposedOperandsReachOpenBLASWithoutCopies(_ transposes: (Bool, Bool)) throws {
+    let device = try CPUTestDevice.shared()
+    let builder = GraphBuilder(name: "transposed")
+    let a = builder.parameter(TensorType(.f32, transposes.0 ? [3, 5, 4] : [3, 4, 5]), name: "a")
+    let b = builder.parameter(TensorType(.f32, transposes.1 ? [6, 5] : [5, 6]), name: "b")
+    let left = transposes.0 ? try builder.permute(a, [0, 2, 1]) : a
+    let right = transposes.1 ? try builder.permute(b, [1, 0]) : b
+    let graph = builder.build(returning: [try builder.tanh(builder.matmul(left, right))])
+    let schedule = Fusion.schedule(graph, options: device.fusionOptions)
+    #expect(schedule.kernels.count == 1, "\(schedule.text)")
+    let parts = try #require(schedule.kernels.first?.contractionParts)
+    #expect(parts.transposedOperands == [transposes.0, transposes.1])
+    let inputs = TestInputs.random(for: graph, seed: 5)
+    expectMatches(try device.evaluate(schedule, on: inputs), try Interpreter().run(graph, inputs: inputs),
+                  reductionLength: Tolerance.reductionLength(of: graph), "transposed \(transposes)")
+}

@@ -22,25 +22,27 @@ private func expectMatchesInterpreter(_ graph: Graph, _ schedule: Schedule, _ ke
 
 @Test func secondCompileOfTheSameScheduleHitsTheCache() throws {
     let (graph, schedule) = try geluSchedule()
-    let cache = try LoopKernelHarness.freshCacheDirectory()
     let kernels = CPUKernelCompiler.loopKernels(of: schedule)
-    let first = try LoopKernelHarness.compiler(cache: cache).build(kernels)
-    #expect(!first.isCacheHit)
-    let second = try LoopKernelHarness.compiler(cache: cache).build(kernels)
-    #expect(second.isCacheHit)
-    try expectMatchesInterpreter(graph, schedule, second.kernels)
-    let entry = try #require(second.entry)
-    #expect(FileManager.default.fileExists(atPath: entry.source.path))
+    try LoopKernelHarness.withFreshCache { cache throws in
+        let first = try LoopKernelHarness.compiler(cache: cache).build(kernels)
+        #expect(!first.isCacheHit)
+        let second = try LoopKernelHarness.compiler(cache: cache).build(kernels)
+        #expect(second.isCacheHit)
+        try expectMatchesInterpreter(graph, schedule, second.kernels)
+        let entry = try #require(second.entry)
+        #expect(FileManager.default.fileExists(atPath: entry.source.path))
+    }
 }
 
 @Test func changingTheFlagsChangesTheCacheEntry() throws {
     let (_, schedule) = try geluSchedule()
-    let cache = try LoopKernelHarness.freshCacheDirectory()
     let kernels = CPUKernelCompiler.loopKernels(of: schedule)
-    let plain = try LoopKernelHarness.compiler(cache: cache).build(kernels)
-    let flagged = try LoopKernelHarness.compiler(["ACC_CFLAGS": "-DACC_TEST_FLAG=1"], cache: cache).build(kernels)
-    #expect(!flagged.isCacheHit)
-    #expect(plain.entry?.library != flagged.entry?.library)
+    try LoopKernelHarness.withFreshCache { cache throws in
+        let plain = try LoopKernelHarness.compiler(cache: cache).build(kernels)
+        let flagged = try LoopKernelHarness.compiler(["ACC_CFLAGS": "-DACC_TEST_FLAG=1"], cache: cache).build(kernels)
+        #expect(!flagged.isCacheHit)
+        #expect(plain.entry?.library != flagged.entry?.library)
+    }
 }
 
 /// Ways a cache entry can be damaged, each of which must lead to a rebuild.
@@ -67,14 +69,15 @@ enum CacheDamage: String, CaseIterable, CustomTestStringConvertible, Sendable {
 @Test(arguments: CacheDamage.allCases)
 func damagedCacheEntryIsRebuilt(_ damage: CacheDamage) throws {
     let (graph, schedule) = try geluSchedule()
-    let cache = try LoopKernelHarness.freshCacheDirectory()
     let kernels = CPUKernelCompiler.loopKernels(of: schedule)
-    let entry = try #require(try LoopKernelHarness.compiler(cache: cache).build(kernels).entry)
-    try damage.apply(to: entry)
-    let rebuilt = try LoopKernelHarness.compiler(cache: cache).build(kernels)
-    #expect(!rebuilt.isCacheHit, "a \(damage) entry was trusted")
-    try expectMatchesInterpreter(graph, schedule, rebuilt.kernels)
-    #expect(try LoopKernelHarness.compiler(cache: cache).build(kernels).isCacheHit, "the rebuilt entry is not reused")
+    try LoopKernelHarness.withFreshCache { cache throws in
+        let entry = try #require(try LoopKernelHarness.compiler(cache: cache).build(kernels).entry)
+        try damage.apply(to: entry)
+        let rebuilt = try LoopKernelHarness.compiler(cache: cache).build(kernels)
+        #expect(!rebuilt.isCacheHit, "a \(damage) entry was trusted")
+        try expectMatchesInterpreter(graph, schedule, rebuilt.kernels)
+        #expect(try LoopKernelHarness.compiler(cache: cache).build(kernels).isCacheHit, "the rebuilt entry is not reused")
+    }
 }
 
 @Test func missingCompilerFallsBackToTheInterpreterWithAWarning() throws {
@@ -96,22 +99,25 @@ func damagedCacheEntryIsRebuilt(_ damage: CacheDamage) throws {
 
 @Test func compilerErrorIsReportedWithItsLogAndSource() throws {
     let (_, schedule) = try geluSchedule()
-    let compiler = LoopKernelHarness.compiler(["ACC_CFLAGS": "-fno-such-acc-flag"], cache: try LoopKernelHarness.freshCacheDirectory())
-    let error = #expect(throws: BackendError.self) {
-        try compiler.compile(CPUKernelCompiler.loopKernels(of: schedule))
+    try LoopKernelHarness.withFreshCache { cache throws in
+        let compiler = LoopKernelHarness.compiler(["ACC_CFLAGS": "-fno-such-acc-flag"], cache: cache)
+        let error = #expect(throws: BackendError.self) {
+            try compiler.compile(CPUKernelCompiler.loopKernels(of: schedule))
+        }
+        guard case let .compilationFailed(device, kernel, log, source) = error else {
+            Issue.record("expected compilationFailed, got \(String(describing: error))")
+            return
+        }
+        #expect(device == "cpu:0")
+        #expect(kernel == "y")
+        #expect(log.contains("-fno-such-acc-flag"))
+        #expect(try String(contentsOfFile: source, encoding: .utf8).contains("acc_k0_y"))
+        #expect(error?.description.hasPrefix("cpu:0: kernel 'y' failed to compile (source saved at \(source)):\n") == true)
     }
-    guard case let .compilationFailed(device, kernel, log, source) = error else {
-        Issue.record("expected compilationFailed, got \(String(describing: error))")
-        return
-    }
-    #expect(device == "cpu:0")
-    #expect(kernel == "y")
-    #expect(log.contains("-fno-such-acc-flag"))
-    #expect(try String(contentsOfFile: source, encoding: .utf8).contains("acc_k0_y"))
-    #expect(error?.description.hasPrefix("cpu:0: kernel 'y' failed to compile (source saved at \(source)):\n") == true)
 }
 
 @Test func emptyKernelListCompilesToNothing() throws {
-    let compiler = LoopKernelHarness.compiler(cache: try LoopKernelHarness.freshCacheDirectory())
-    #expect(try compiler.compile([]).isEmpty)
+    try LoopKernelHarness.withFreshCache { cache throws in
+        #expect(try LoopKernelHarness.compiler(cache: cache).compile([]).isEmpty)
+    }
 }

@@ -8,19 +8,20 @@ import Testing
 /// kernels (and contraction epilogues) run compiled; the contraction itself is computed by the
 /// interpreter, since BLAS is not this harness's concern.
 enum LoopKernelHarness {
-    /// One cache directory for the whole test process, so tests never touch the user's cache.
+    /// The tests' cache, shared by test runs (entries are keyed by their whole source, compiler and
+    /// flags, so a reused entry is exactly what a fresh build would give) and never the user's.
     static let cacheDirectory: URL = {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("acc-backends-tests-\(ProcessInfo.processInfo.processIdentifier)", isDirectory: true)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("acc-backends-tests", isDirectory: true)
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }()
 
-    /// A fresh, empty cache directory.
-    static func freshCacheDirectory() throws -> URL {
-        let directory = cacheDirectory.appendingPathComponent(UUID().uuidString, isDirectory: true)
+    /// Runs `body` with a fresh, empty cache directory, removed afterwards.
+    static func withFreshCache<Result>(_ body: (URL) throws -> Result) throws -> Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("acc-backends-tests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory
+        defer { try? FileManager.default.removeItem(at: directory) }
+        return try body(directory)
     }
 
     /// A compiler for `cpu:0` over the test cache, with `overrides` added to the process environment.

@@ -98,10 +98,25 @@ struct SpecialCase: CustomTestStringConvertible, Sendable {
                         try b.reduce(.max, y, over: [0, 2], keepingDimensions: true), try b.reduce(.sum, h, over: [1]),
                         try b.reduce(.sum, try b.mul(y, y), over: [])]
             },
+            make("column reductions keep the innermost axis") { b throws(KIRError) in
+                let x = b.parameter(TensorType(.f32, [300, 40]), name: "x")
+                let y = b.parameter(TensorType(.bf16, [6, 50, 33]), name: "y")
+                let z = b.parameter(TensorType(.i32, [20, 10]), name: "z")
+                let empty = b.parameter(TensorType(.f32, [0, 10]), name: "empty")
+                return [try b.reduce(.sum, try b.mul(x, x), over: [0]), try b.reduce(.max, try b.exp(y), over: [0, 1]),
+                        try b.reduce(.sum, y, over: [1], keepingDimensions: true), try b.reduce(.min, z, over: [0]),
+                        try b.reduce(.min, try b.permute(x, [1, 0]), over: [1]), try b.reduce(.max, empty, over: [0]),
+                        try b.reduce(.sum, try b.broadcast(z, to: [3, 20, 10]), over: [0, 1])]
+            },
             make("permute and reverse of a large tensor", exact: true) { b throws(KIRError) in
                 let x = b.parameter(TensorType(.f32, [5, 6, 70]), name: "x")
                 let one = try b.constant(1, TensorType(.f32, [6, 70, 5]))
                 return [try b.add(try b.reverse(try b.permute(x, [1, 2, 0]), axes: [1]), one)]
+            },
+            make("transposes run in tiles", exact: true) { b throws(KIRError) in
+                let x = b.parameter(TensorType(.f16, [70, 90]), name: "x")
+                let y = b.parameter(TensorType(.f32, [3, 40, 33]), name: "y")
+                return [try b.neg(try b.permute(x, [1, 0])), try b.add(try b.permute(y, [0, 2, 1]), try b.constant(1, TensorType(.f32, [3, 33, 40])))]
             },
             make("pad and concat of a large tensor", exact: true) { b throws(KIRError) in
                 let x = b.parameter(TensorType(.f32, [30, 40]), name: "x")

@@ -64,17 +64,25 @@ func scheduledKernelFunctionMatchesTheGraph(_ file: String) throws {
     #expect(text.contains("kernel #0 reduction"))
 }
 
-@Test func aKernelAbsorbsAtMostOneContraction() throws {
-    let builder = GraphBuilder(name: "two_products")
-    let a = builder.parameter(TensorType(.f32, [4, 4]), name: "a"), b = builder.parameter(TensorType(.f32, [4, 4]), name: "b")
-    let sum = try builder.add(builder.matmul(a, b), builder.matmul(b, a))
-    let graph = builder.build(returning: [try builder.tanh(sum)])
+@Test func summedContractionsGetOneKernelEach() throws {
+    let builder = GraphBuilder(name: "summed")
+    let a = builder.parameter(TensorType(.f32, [2, 4]), name: "a"), b = builder.parameter(TensorType(.f32, [4, 3]), name: "b")
+    let c = builder.parameter(TensorType(.f32, [2, 5]), name: "c"), d = builder.parameter(TensorType(.f32, [5, 3]), name: "d")
+    let y = try builder.add(try builder.matmul(a, b), try builder.matmul(c, d))
+    let graph = builder.build(returning: [y])
     let schedule = Fusion.schedule(graph)
-    for kernel in schedule.kernels {
-        let products = kernel.body.instructions.filter { $0.op == .matmul }.count
-        #expect(products <= 1)
-    }
     #expect(schedule.kernels.map(\.kind) == [.contraction, .contraction])
-    let inputs = PrimitiveCase(name: "", graph: graph, domain: .signed).inputs(seed: 1)
+    for kernel in schedule.kernels {
+        #expect(kernel.body.instructions.filter { $0.op == .matmul }.count == 1, "\(kernel.body.text)")
+    }
+    let inputs = PrimitiveCase(name: "summed", graph: graph, domain: .signed).inputs(seed: 1)
     #expect(try Interpreter().run(schedule, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)))
+}
+
+@Test func castToANarrowerDTypeIsNotAnInPlaceEpilogue() throws {
+    let builder = GraphBuilder(name: "mixed")
+    let a = builder.parameter(TensorType(.f32, [2, 4]), name: "a"), b = builder.parameter(TensorType(.f32, [4, 3]), name: "b")
+    let y = try builder.cast(try builder.tanh(try builder.matmul(a, b)), to: .f16)
+    let schedule = Fusion.schedule(builder.build(returning: [y]))
+    #expect(schedule.kernels.map(\.kind) == [.contraction, .loop])
 }

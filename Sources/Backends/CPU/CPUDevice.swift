@@ -13,6 +13,9 @@ public final class CPUDevice: Device {
     public let id: DeviceID
     /// What the device reports about itself.
     public let info: DeviceInfo
+    /// OpenBLAS reads transposed operands through its transpose flags, so transposes feeding a
+    /// matmul are never copied.
+    public var fusionOptions: Fusion.Options { Fusion.Options(contractionsReadTransposedOperands: true) }
     let node: CPUNode
     let pool: WorkerPool
     private let queue: DispatchQueue

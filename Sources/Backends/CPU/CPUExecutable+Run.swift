@@ -1,3 +1,4 @@
+import Dispatch
 import KernelIR
 
 extension CPUExecutable {
@@ -28,12 +29,14 @@ extension CPUExecutable {
         }
         for (position, step) in steps.enumerated() {
             if let reason = faults.reason { throw .deviceLost(device, reason: "\(reason) (before kernel #\(position) '\(step.name)')") }
+            let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             switch step {
             case let .loop(launch):
                 Self.launch(launch, table: arena.table, pool: pool)
             case let .contraction(launch):
                 Self.launch(launch, arena: arena, pool: pool)
             }
+            profile?.record(position, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
         }
         if let reason = faults.reason { throw .deviceLost(device, reason: "\(reason) (before copying results)") }
         for (index, output) in schedule.outputs.enumerated() {

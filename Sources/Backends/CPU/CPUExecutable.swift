@@ -2,7 +2,7 @@ import KernelIR
 
 /// A schedule compiled for a CPU device: one launch per kernel, the arena layout, and a pool of
 /// arenas reused across runs.
-final class CPUExecutable: Executable {
+final class CPUExecutable: Executable, Profiled {
     /// The device it was compiled for.
     let device: DeviceID
     /// The schedule it runs.
@@ -16,6 +16,8 @@ final class CPUExecutable: Executable {
     /// Whether a run is so small (a few microseconds) that ``CPUDevice/execute(_:inputs:outputs:)``
     /// should run it on the caller rather than hop to the device queue.
     let runsInline: Bool
+    /// Time per kernel, when `ACC_PROFILE=1`.
+    let profile: KernelProfile?
 
     /// FLOPs and bytes moved at or below which a run counts as tiny.
     static let inlineFLOPs = 1 << 16
@@ -61,7 +63,8 @@ final class CPUExecutable: Executable {
             let operation: ContractionLaunch.Operation
             switch parts.op {
             case .matmul:
-                operation = .matmul(try GEMMPlan(left: leftType, right: rightType, output: parts.type, device: device))
+                operation = .matmul(try GEMMPlan(left: leftType, right: rightType, output: parts.type,
+                                                 transposed: (parts.transposedOperands[0], parts.transposedOperands[1]), device: device))
             case let .convolution(attributes):
                 operation = .convolution(try ConvolutionPlan(input: leftType, filter: rightType, output: parts.type, attributes: attributes, device: device))
             default:
@@ -91,6 +94,7 @@ final class CPUExecutable: Executable {
                              workScratchBytes: workScratchBytes, outputCount: schedule.outputs.count)
         arenas = ArenaPool(layout: layout, node: node)
         runsInline = schedule.flops <= Self.inlineFLOPs && schedule.bytesMoved <= Self.inlineBytes
+        profile = KernelProfile.makeIfEnabled(kernels: zip(steps, schedule.kernels).map { ($0.name, $1.kind.rawValue) })
     }
 
     /// Checks that every kernel's buffers exist and are large enough for what it reads and

@@ -20,6 +20,8 @@ struct GEMMPlan: Sendable {
     let depth: Int
     /// Per product, the element offsets of its left and right matrices.
     let offsets: [(left: Int, right: Int)]
+    /// Whether each operand's buffer holds the transposed matrices (read with a BLAS transpose flag).
+    let transposed: (left: Bool, right: Bool)
     private let leftCount: Int
     private let rightCount: Int
     private let outputCount: Int
@@ -28,12 +30,15 @@ struct GEMMPlan: Sendable {
     /// (`GEMM_MULTITHREAD_THRESHOLD` × 65536 in its `interface/gemm.c`): below it, batches go to the pool.
     static let singleThreadedWork = 1 << 18
 
-    /// Plans `left x right -> output`.
+    /// Plans `left x right -> output`, where `left` and `right` are the buffers' types: when an
+    /// operand is `transposed`, its buffer holds the matrices with the last two axes swapped.
     /// - Throws: ``BackendError/notImplemented(_:_:)`` for a dimension beyond OpenBLAS's 32-bit integers.
-    init(left: TensorType, right: TensorType, output: TensorType, device: DeviceID) throws(BackendError) {
+    init(left: TensorType, right: TensorType, output: TensorType, transposed: (left: Bool, right: Bool) = (false, false),
+         device: DeviceID) throws(BackendError) {
         let rank = output.rank
         let (m, n) = (output.shape[rank - 2], output.shape[rank - 1])
-        let k = left.shape[left.rank - 1]
+        let k = transposed.left ? left.shape[left.rank - 2] : left.shape[left.rank - 1]
+        self.transposed = transposed
         let batchShape = Shape(Array(output.shape.dimensions.dropLast(2)))
         let leftBatch = Array(left.shape.dimensions.dropLast(2))
         let rightBatch = Array(right.shape.dimensions.dropLast(2))
@@ -43,7 +48,7 @@ struct GEMMPlan: Sendable {
         leftCount = left.elementCount
         rightCount = right.elementCount
         outputCount = output.elementCount
-        if rightBatch.reduce(1, *) == 1, leftBatch.reduce(1, *) == batchShape.elementCount {
+        if rightBatch.reduce(1, *) == 1, leftBatch.reduce(1, *) == batchShape.elementCount, !transposed.left {
             rows = batchShape.elementCount * m
             offsets = [(0, 0)]
         } else {
@@ -100,14 +105,14 @@ struct GEMMPlan: Sendable {
     }
 
     private func multiply(_ left: UnsafePointer<Float>, _ right: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, pool: WorkerPool) {
-        let (rows, columns, depth, offsets) = (rows, columns, depth, offsets)
+        let (rows, columns, depth, offsets, transposed) = (rows, columns, depth, offsets, transposed)
         let product = rows * columns
         let work = product * depth
         func body(_ batches: Range<Int>) {
             for batch in batches {
                 Self.sgemm(rows: rows, columns: columns, depth: depth,
-                           left: left + offsets[batch].left, leftStride: depth,
-                           right: right + offsets[batch].right, rightStride: columns,
+                           left: left + offsets[batch].left, leftStride: transposed.left ? rows : depth, transposesLeft: transposed.left,
+                           right: right + offsets[batch].right, rightStride: transposed.right ? depth : columns, transposesRight: transposed.right,
                            output: output + batch * product, outputStride: columns)
             }
         }
@@ -119,7 +124,7 @@ struct GEMMPlan: Sendable {
     }
 
     private func multiplyIntegers(_ left: UnsafePointer<Int32>, _ right: UnsafePointer<Int32>, _ output: UnsafeMutablePointer<Int32>, pool: WorkerPool) {
-        let (rows, columns, depth, offsets) = (rows, columns, depth, offsets)
+        let (rows, columns, depth, offsets, transposed) = (rows, columns, depth, offsets, transposed)
         let product = rows * columns
         pool.parallelFor(0..<offsets.count, minimumChunk: max(1, Self.singleThreadedWork / max(1, product * depth))) { batches in
             for batch in batches {
@@ -127,23 +132,26 @@ struct GEMMPlan: Sendable {
                 c.update(repeating: 0, count: product)
                 for i in 0..<rows {
                     for p in 0..<depth {
-                        let scale = a[i * depth + p]
-                        for j in 0..<columns { c[i * columns + j] &+= scale &* b[p * columns + j] }
+                        let scale = transposed.left ? a[p * rows + i] : a[i * depth + p]
+                        for j in 0..<columns { c[i * columns + j] &+= scale &* (transposed.right ? b[j * depth + p] : b[p * columns + j]) }
                     }
                 }
             }
         }
     }
 
-    /// One row-major `sgemm`, `output = left x right`, with strides in elements; a zero depth writes zeros.
-    static func sgemm(rows: Int, columns: Int, depth: Int, left: UnsafePointer<Float>, leftStride: Int,
-                      right: UnsafePointer<Float>, rightStride: Int, output: UnsafeMutablePointer<Float>, outputStride: Int) {
+    /// One row-major `sgemm`, `output = op(left) x op(right)` where `op` transposes when asked, with
+    /// strides (leading dimensions) in elements; a zero depth writes zeros.
+    static func sgemm(rows: Int, columns: Int, depth: Int, left: UnsafePointer<Float>, leftStride: Int, transposesLeft: Bool = false,
+                      right: UnsafePointer<Float>, rightStride: Int, transposesRight: Bool = false,
+                      output: UnsafeMutablePointer<Float>, outputStride: Int) {
         guard rows > 0, columns > 0 else { return }
         guard depth > 0 else {
             for row in 0..<rows { (output + row * outputStride).update(repeating: 0, count: columns) }
             return
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(rows), blasint(columns), blasint(depth),
+        cblas_sgemm(CblasRowMajor, transposesLeft ? CblasTrans : CblasNoTrans, transposesRight ? CblasTrans : CblasNoTrans,
+                    blasint(rows), blasint(columns), blasint(depth),
                     1, left, blasint(leftStride), right, blasint(rightStride), 0, output, blasint(outputStride))
     }
 

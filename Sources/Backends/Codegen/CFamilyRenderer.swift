@@ -97,6 +97,9 @@ public struct CFamilyRenderer: Sendable {
 
     // MARK: Loops
 
+    /// Rows and columns of the tiles a strided (transposing) loop kernel runs in.
+    static let transposeTile = 16
+
     private func loopFunction(_ kernel: Kernel) throws(BackendError) -> String {
         let body = kernel.body
         let type = body.resultTypes[0]
@@ -120,18 +123,31 @@ public struct CFamilyRenderer: Sendable {
         var rows = lowering(kernel, levels: 3)
         let element = try rows.value(root, at: index)
         let offset = IndexExpression.linearized(index, in: shape)
+        let store = "out[\(offset)] = \(rows.stored(element.text, type.dtype));"
+        let pragma = dialect.simdPragma().map { [$0] } ?? []
         var statements = rows.blocks[0]
+        statements.append("for (long i = begin; i < end;) {")
+        // A row reading memory with a stride along c (a transpose) runs in square tiles when whole
+        // rows are in range, so each cache line read serves a tile's rows.
+        let tile = Self.transposeTile
+        if rows.indexUses.contains(where: { !$0.isContiguous(along: "c") }) && type.elementCount / extent >= tile {
+            statements += [
+                "const long o_first = i / \(extent);",
+                "if (i == o_first * \(extent) && (o_first + \(tile)) * \(extent) <= end) {",
+                "for (long c_tile = 0; c_tile < \(extent); c_tile += \(tile)) {",
+                "const long c_stop = c_tile + \(tile) < \(extent) ? c_tile + \(tile) : \(extent);",
+                "for (long o = o_first; o < o_first + \(tile); ++o) {",
+            ]
+            statements += rows.blocks[1] + pragma + ["for (long c = c_tile; c < c_stop; ++c) {"] + rows.blocks[2]
+            statements += [store, "}", "}", "}", "i += \(tile) * \(extent);", "continue;", "}"]
+        }
         statements += [
-            "for (long i = begin; i < end;) {",
             "const long o = i / \(extent);",
             "const long c_begin = i - o * \(extent);",
             "const long c_end = end - o * \(extent) < \(extent) ? end - o * \(extent) : \(extent);",
         ]
-        statements += rows.blocks[1]
-        statements += dialect.simdPragma().map { [$0] } ?? []
-        statements.append("for (long c = c_begin; c < c_end; ++c) {")
-        statements += rows.blocks[2]
-        statements += ["out[\(offset)] = \(rows.stored(element.text, type.dtype));", "}", "i = o * \(extent) + c_end;", "}"]
+        statements += rows.blocks[1] + pragma + ["for (long c = c_begin; c < c_end; ++c) {"] + rows.blocks[2]
+        statements += [store, "}", "i = o * \(extent) + c_end;", "}"]
         return assemble(kernel, tables: rows.tables, statements: statements)
     }
 }

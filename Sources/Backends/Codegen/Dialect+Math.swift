@@ -12,24 +12,24 @@ extension Dialect {
     ///
     /// In OpenCL they are the built-in functions (a few ulps), since `double` is optional there.
     var mathHelpers: String {
-        let fn = helperQualifier
+        let inline = helperQualifier
         guard self == .c else {
             return """
-            \(fn)float acc_exp_f32(float x) { return exp(x); }
-            \(fn)float acc_log_f32(float x) { return log(x); }
-            \(fn)float acc_tanh_f32(float x) { return tanh(x); }
-            \(fn)float acc_sigmoid_f32(float x) { return 1.0f / (1.0f + exp(-x)); }
-            \(fn)float acc_rsqrt_f32(float x) { return rsqrt(x); }
-            \(fn)float acc_sin_f32(float x) { return sin(x); }
-            \(fn)float acc_cos_f32(float x) { return cos(x); }
-            \(fn)float acc_pow_f32(float x, float y) { return pow(x, y); }
+            \(inline)float acc_exp_f32(float x) { return exp(x); }
+            \(inline)float acc_log_f32(float x) { return log(x); }
+            \(inline)float acc_tanh_f32(float x) { return tanh(x); }
+            \(inline)float acc_sigmoid_f32(float x) { return 1.0f / (1.0f + exp(-x)); }
+            \(inline)float acc_rsqrt_f32(float x) { return rsqrt(x); }
+            \(inline)float acc_sin_f32(float x) { return sin(x); }
+            \(inline)float acc_cos_f32(float x) { return cos(x); }
+            \(inline)float acc_pow_f32(float x, float y) { return pow(x, y); }
 
             """
         }
         return """
         /* a * b + c, fused where the CPU has FMA: exactly specified either way, so a loop gives the same bits
            vectorized or not. */
-        \(fn)double acc_madd(double a, double b, double c) {
+        \(inline)double acc_madd(double a, double b, double c) {
         #if defined(__FMA__)
             return fma(a, b, c);
         #else
@@ -38,7 +38,7 @@ extension Dialect {
         }
 
         /* e^r - 1 for |r| <= ln2/2 by its Taylor polynomial of degree 13 (relative error below 1e-17). */
-        \(fn)double acc_expm1_reduced(double r) {
+        \(inline)double acc_expm1_reduced(double r) {
             double p = 1.0 / 6227020800.0;
             p = acc_madd(p, r, 1.0 / 479001600.0);
             p = acc_madd(p, r, 1.0 / 39916800.0);
@@ -58,14 +58,14 @@ extension Dialect {
         /* For x in [-708, 709]: x = k ln2 + r with |r| <= ln2/2 (k rounded by adding 1.5 * 2^52; ln2 split so
            k * ln2_hi is exact) and 2^k written into the exponent field; then e^x = 2^k + 2^k (e^r - 1) and
            e^x - 1 = (2^k - 1) + 2^k (e^r - 1), which loses no bits near 0. */
-        \(fn)double acc_exp_wide(double x) {
+        \(inline)double acc_exp_wide(double x) {
             const double shifted = x * 1.4426950408889634 + 0x1.8p52;
             const double k = shifted - 0x1.8p52;
             const double r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
             const double scale = acc_double((acc_bits64(shifted) + 1023u) << 52);
             return acc_madd(scale, acc_expm1_reduced(r), scale);
         }
-        \(fn)double acc_expm1_wide(double x) {
+        \(inline)double acc_expm1_wide(double x) {
             const double shifted = x * 1.4426950408889634 + 0x1.8p52;
             const double k = shifted - 0x1.8p52;
             const double r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
@@ -74,7 +74,7 @@ extension Dialect {
         }
 
         /* Beyond [-104, 89] a float's e^x is 0 or infinity; NaN is kept. */
-        \(fn)float acc_exp_f32(float x) {
+        \(inline)float acc_exp_f32(float x) {
             const double d = x;
             const int inside = (d >= -104.0) & (d <= 89.0), high = d > 89.0;
             const double c = inside ? d : (high ? 89.0 : -104.0);
@@ -84,7 +84,7 @@ extension Dialect {
 
         /* log x = e ln2 + 2 atanh(s), x = m 2^e with m in [sqrt(1/2), sqrt(2)), s = (m - 1) / (m + 1),
            atanh by its odd series to s^23 (|s| <= 0.172: error below 1e-18). */
-        \(fn)float acc_log_f32(float x) {
+        \(inline)float acc_log_f32(float x) {
             const double d = x;
             const uint64_t bits = acc_bits64(d);
             const double e0 = acc_double(0x4330000000000000u | (bits >> 52)) - (0x1p52 + 1023.0);
@@ -112,14 +112,14 @@ extension Dialect {
         }
 
         /* tanh |x| = m / (m + 2) with m = e^2|x| - 1, |x| capped at 10, where tanh already rounds to 1. */
-        \(fn)float acc_tanh_f32(float x) {
+        \(inline)float acc_tanh_f32(float x) {
             const double a = fabs((double)x);
             const double m = acc_expm1_wide(2.0 * (a < 10.0 ? a : 10.0));
             const float y = (float)copysign(m / (m + 2.0), (double)x);
             return x != x ? x : y;
         }
 
-        \(fn)float acc_sigmoid_f32(float x) {
+        \(inline)float acc_sigmoid_f32(float x) {
             const double d = -(double)x;
             const int inside = (d >= -708.0) & (d <= 709.0), high = d > 709.0;
             const double c = inside ? d : (high ? 709.0 : -708.0);
@@ -127,10 +127,10 @@ extension Dialect {
             return x != x ? x : y;
         }
 
-        \(fn)float acc_rsqrt_f32(float x) { return (float)(1.0 / sqrt((double)x)); }
-        \(fn)float acc_sin_f32(float x) { return (float)sin((double)x); }
-        \(fn)float acc_cos_f32(float x) { return (float)cos((double)x); }
-        \(fn)float acc_pow_f32(float x, float y) { return (float)pow((double)x, (double)y); }
+        \(inline)float acc_rsqrt_f32(float x) { return (float)(1.0 / sqrt((double)x)); }
+        \(inline)float acc_sin_f32(float x) { return (float)sin((double)x); }
+        \(inline)float acc_cos_f32(float x) { return (float)cos((double)x); }
+        \(inline)float acc_pow_f32(float x, float y) { return (float)pow((double)x, (double)y); }
 
         """
     }

@@ -105,10 +105,10 @@ public enum Dialect: String, Hashable, Sendable, CaseIterable {
     func signature(name: String, buffers: [BufferParameter]) -> String {
         switch self {
         case .c:
-            return "void \(name)(void *const *buffers, long begin, long end)"
+            return "\(kernelQualifier)void \(name)(void *const *buffers, long begin, long end)"
         case .openCL:
             let parameters = buffers.map { declaration(of: $0) } + ["const long begin", "const long end"]
-            return "__kernel void \(name)(\(parameters.joined(separator: ", ")))"
+            return "\(kernelQualifier)void \(name)(\(parameters.joined(separator: ", ")))"
         }
     }
 

@@ -67,6 +67,15 @@ struct IndexExpression: Hashable, Sendable, CustomStringConvertible {
         return variable.name == name
     }
 
+    /// Whether consecutive values of the variable `name` give consecutive (or equal) values: it
+    /// appears at most as a plain term with coefficient 1, not scaled or inside a quotient, remainder or clamp.
+    func isContiguous(along name: String) -> Bool {
+        terms.allSatisfy { term in
+            if case let .variable(variable) = term.atom, variable.name == name { return term.coefficient == 1 }
+            return !term.atom.uses(name)
+        }
+    }
+
     /// The deepest loop level of any variable used, or 0 for a constant.
     var level: Int { terms.map(\.atom.level).max() ?? 0 }
 
@@ -242,6 +251,15 @@ extension IndexExpression.Atom: CustomStringConvertible {
         case let .quotient(expression, divisor): "(\(expression.parenthesized) / \(divisor))"
         case let .remainder(expression, modulus): "(\(expression.parenthesized) % \(modulus))"
         case let .clamped(expression, lower, upper): "acc_clamp(\(expression), \(lower), \(upper))"
+        }
+    }
+
+    /// Whether the atom depends on the variable `name`.
+    func uses(_ name: String) -> Bool {
+        switch self {
+        case let .variable(variable): variable.name == name
+        case let .quotient(expression, _), let .remainder(expression, _), let .clamped(expression, _, _):
+            expression.terms.contains { $0.atom.uses(name) }
         }
     }
 

@@ -19,19 +19,19 @@ extension ScalarLowering {
     }
 
     func unary(_ function: UnaryFunction, _ x: String, _ dtype: DType) throws(BackendError) -> String {
-        let u32 = dialect.unsignedType(bits: 32)
+        let uint32 = dialect.unsignedType(bits: 32)
         switch dtype {
         case .f32, .f16, .bf16:
-            let f = dialect.floatFunction
+            let libm = dialect.floatFunction
             // neg, abs, floor and sign give values of the operand's dtype: no rounding needed.
             switch function {
             case .neg: return "-\(x)"
-            case .abs: return "\(f("fabs"))(\(x))"
-            case .floor: return "\(f("floor"))(\(x))"
+            case .abs: return "\(libm("fabs"))(\(x))"
+            case .floor: return "\(libm("floor"))(\(x))"
             case .sign: return "acc_sign_f32(\(x))"
             case .exp: return rounded("acc_exp_f32(\(x))", dtype)
             case .log: return rounded("acc_log_f32(\(x))", dtype)
-            case .sqrt: return rounded("\(f("sqrt"))(\(x))", dtype)
+            case .sqrt: return rounded("\(libm("sqrt"))(\(x))", dtype)
             case .rsqrt: return rounded("acc_rsqrt_f32(\(x))", dtype)
             case .tanh: return rounded("acc_tanh_f32(\(x))", dtype)
             case .sigmoid: return rounded("acc_sigmoid_f32(\(x))", dtype)
@@ -41,8 +41,8 @@ extension ScalarLowering {
             }
         case .i32:
             switch function {
-            case .neg: return "(int)(0u - (\(u32))\(x))"
-            case .abs: return "\(x) < 0 ? (int)(0u - (\(u32))\(x)) : \(x)"
+            case .neg: return "(int)(0u - (\(uint32))\(x))"
+            case .abs: return "\(x) < 0 ? (int)(0u - (\(uint32))\(x)) : \(x)"
             case .sign: return "(\(x) > 0) - (\(x) < 0)"
             case .exp, .log, .sqrt, .rsqrt, .tanh, .sigmoid, .sin, .cos, .recip, .floor:
                 throw .notImplemented(device, "\(function.rawValue) on i32")
@@ -53,7 +53,7 @@ extension ScalarLowering {
     }
 
     func binary(_ function: BinaryFunction, _ a: String, _ b: String, _ dtype: DType) throws(BackendError) -> String {
-        let u32 = dialect.unsignedType(bits: 32)
+        let uint32 = dialect.unsignedType(bits: 32)
         switch dtype {
         case .f32, .f16, .bf16:
             switch function {
@@ -67,9 +67,9 @@ extension ScalarLowering {
             }
         case .i32:
             switch function {
-            case .add: return "(int)((\(u32))\(a) + (\(u32))\(b))"
-            case .sub: return "(int)((\(u32))\(a) - (\(u32))\(b))"
-            case .mul: return "(int)((\(u32))\(a) * (\(u32))\(b))"
+            case .add: return "(int)((\(uint32))\(a) + (\(uint32))\(b))"
+            case .sub: return "(int)((\(uint32))\(a) - (\(uint32))\(b))"
+            case .mul: return "(int)((\(uint32))\(a) * (\(uint32))\(b))"
             case .div: return "acc_div_i32(\(a), \(b))"
             // On ties Swift's max returns its second argument and min its first.
             case .max: return "\(b) >= \(a) ? \(b) : \(a)"

@@ -12,9 +12,21 @@
 /// - A matmul or convolution whose only user starts an elementwise chain of its own shape absorbs
 ///   that chain as an epilogue (bias, activation, residual).
 public enum Fusion {
+    /// What the backend's contraction kernels can take, which changes what fusion materializes.
+    public struct Options: Hashable, Sendable {
+        /// Whether a matmul may read an operand through a swap of its last two axes (a BLAS
+        /// transpose flag) instead of having the transposed copy materialized.
+        public var contractionsReadTransposedOperands: Bool
+
+        /// Creates options; by default contractions read plain buffers only.
+        public init(contractionsReadTransposedOperands: Bool = false) {
+            self.contractionsReadTransposedOperands = contractionsReadTransposedOperands
+        }
+    }
+
     /// The schedule of `graph`, which must verify.
-    public static func schedule(_ graph: Graph) -> Schedule {
-        let analysis = Analysis(graph)
+    public static func schedule(_ graph: Graph, options: Options = Options()) -> Schedule {
+        let analysis = Analysis(graph, options: options)
         var kernels: [(root: Int, kernel: Kernel.Kind, body: Graph, inputs: [Int])] = []
         for index in graph.parameters.count..<graph.valueCount where analysis.isMaterialized[index] {
             kernels.append(analysis.kernel(rootedAt: index))
@@ -31,7 +43,7 @@ struct Analysis {
     var isCheap: [Bool]
     var isMaterialized: [Bool]
 
-    init(_ graph: Graph) {
+    init(_ graph: Graph, options: Fusion.Options = Fusion.Options()) {
         self.graph = graph
         let count = graph.valueCount
         let parameterCount = graph.parameters.count
@@ -62,15 +74,33 @@ struct Analysis {
         for (position, instruction) in graph.instructions.enumerated() {
             let index = parameterCount + position
             if users[index].count > 1 && !isCheap[index] { isMaterialized[index] = true }
-            if case .matmul = instruction.op { for operand in instruction.operands { isMaterialized[operand.index] = true } }
+            if case .matmul = instruction.op {
+                for operand in instruction.operands {
+                    if options.contractionsReadTransposedOperands, isCheap[operand.index],
+                       let source = Analysis.transposedSource(graph, operand.index) {
+                        isMaterialized[source] = true
+                    } else {
+                        isMaterialized[operand.index] = true
+                    }
+                }
+            }
             if case .convolution = instruction.op { for operand in instruction.operands { isMaterialized[operand.index] = true } }
         }
         self.isMaterialized = isMaterialized
-        // A kernel absorbs at most one contraction: a chain joining two products keeps the second in memory.
-        var claimedRoots: Set<Int> = []
+        // A kernel holds one contraction: when several chains end at the same root (gradients of a
+        // value used by several matmuls, summed), only the first contraction becomes its epilogue's.
+        var absorbingRoots: Set<Int> = []
         for index in parameterCount..<count where isMaterialized[index] && Analysis.isLibrary(graph, index) {
-            if let root = epilogueRoot(of: index), claimedRoots.insert(root).inserted { self.isMaterialized[index] = false }
+            if let root = epilogueRoot(of: index), absorbingRoots.insert(root).inserted { self.isMaterialized[index] = false }
         }
+    }
+
+    /// The operand of a permute that swaps the last two axes (a matrix transpose), or `nil`.
+    static func transposedSource(_ graph: Graph, _ index: Int) -> Int? {
+        guard let instruction = graph.instruction(defining: Value(index: index)),
+              case let .permute(permutation) = instruction.op, permutation.count >= 2 else { return nil }
+        let rank = permutation.count
+        return permutation == Array(0..<(rank - 2)) + [rank - 1, rank - 2] ? instruction.operands[0].index : nil
     }
 
     static func isLibrary(_ graph: Graph, _ index: Int) -> Bool {
@@ -95,15 +125,19 @@ struct Analysis {
     }
 
     /// The root of the elementwise chain a contraction's single user starts, if the contraction may
-    /// absorb it: every link elementwise, of the contraction's shape, with one user until a
+    /// absorb it: every link elementwise, of the contraction's shape and element size, with one user until a
     /// materialized root that is not a graph result of the contraction itself.
     func epilogueRoot(of index: Int) -> Int? {
-        let shape = graph.type(of: Value(index: index)).shape
+        let type = graph.type(of: Value(index: index))
+        let shape = type.shape
         guard users[index].count == 1, !graph.results.contains(Value(index: index)) else { return nil }
         var current = users[index][0]
         while true {
             guard let instruction = graph.instruction(defining: Value(index: current)),
-                  Analysis.isElementwise(instruction.op), instruction.type.shape == shape else { return nil }
+                  Analysis.isElementwise(instruction.op), instruction.type.shape == shape,
+                  // The epilogue runs in place over the contraction's result, so every link must store
+                  // elements of the same size (a cast to f16 would overwrite results not yet read).
+                  instruction.type.dtype.byteCount == type.dtype.byteCount else { return nil }
             if isMaterialized[current] { return current }
             guard users[current].count == 1 else { return nil }
             current = users[current][0]

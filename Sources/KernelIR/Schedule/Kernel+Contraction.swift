@@ -6,6 +6,9 @@ extension Kernel {
         public var op: Op
         /// Which of the kernel's inputs are the contraction's two operands.
         public var operandInputs: [Int]
+        /// Whether each operand is read through a swap of its last two axes: the input holds the
+        /// transposed matrices (only when fused with ``Fusion/Options/contractionsReadTransposedOperands``).
+        public var transposedOperands: [Bool]
         /// The contraction's result type.
         public var type: TensorType
         /// The elementwise epilogue as a loop kernel over the output's index space, or `nil` when the
@@ -25,9 +28,19 @@ extension Kernel {
               }) else { return nil }
         let contraction = body.instructions[position]
         let contractionValue = body.value(ofInstructionAt: position)
-        let operandInputs = contraction.operands.map(\.index)
+        var operandInputs: [Int] = [], transposedOperands: [Bool] = []
+        for operand in contraction.operands {
+            if let source = Analysis.transposedSource(body, operand.index), source < body.parameters.count {
+                operandInputs.append(source)
+                transposedOperands.append(true)
+            } else {
+                operandInputs.append(operand.index)
+                transposedOperands.append(false)
+            }
+        }
         guard body.results[0] != contractionValue else {
-            return ContractionParts(op: contraction.op, operandInputs: operandInputs, type: contraction.type, epilogue: nil)
+            return ContractionParts(op: contraction.op, operandInputs: operandInputs, transposedOperands: transposedOperands,
+                                    type: contraction.type, epilogue: nil)
         }
         let builder = GraphBuilder(name: body.name + "_epilogue")
         var mapping: [Value: Value] = [:]
@@ -44,7 +57,10 @@ extension Kernel {
             preconditionFailure("Kernel.contractionParts: re-emitting a verified epilogue failed: \(error)")
         }
         guard let result = mapping[body.results[0]] else { preconditionFailure("Kernel.contractionParts: epilogue result missing") }
-        let epilogue = Kernel(kind: .loop, body: builder.build(returning: [result]), inputs: inputs + [output], output: output)
-        return ContractionParts(op: contraction.op, operandInputs: operandInputs, type: contraction.type, epilogue: epilogue)
+        // Transposes that only fed the contraction are dead in the epilogue.
+        let epilogueBody = DeadCodeElimination().run(builder.build(returning: [result]))
+        let epilogue = Kernel(kind: .loop, body: epilogueBody, inputs: inputs + [output], output: output)
+        return ContractionParts(op: contraction.op, operandInputs: operandInputs, transposedOperands: transposedOperands,
+                                type: contraction.type, epilogue: epilogue)
     }
 }

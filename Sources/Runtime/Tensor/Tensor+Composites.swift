@@ -155,6 +155,14 @@ extension Tensor {
     /// and its instructions are recorded on the inputs' nodes.
     static func composite(_ name: String, _ inputs: [Tensor],
                           _ build: (GraphBuilder, [Value]) throws(KIRError) -> Value) throws(RuntimeError) -> Tensor {
+        try compositeResults(name, inputs) { (builder: GraphBuilder, values: [Value]) throws(KIRError) -> [Value] in
+            [try build(builder, values)]
+        }[0]
+    }
+
+    /// The results of a builder composite with several results (an optimizer's parameter and moments).
+    static func compositeResults(_ name: String, _ inputs: [Tensor],
+                                 _ build: (GraphBuilder, [Value]) throws(KIRError) -> [Value]) throws(RuntimeError) -> [Tensor] {
         guard let device = inputs.first?.device else { preconditionFailure("Tensor.composite: composites take operands") }
         if let other = inputs.first(where: { $0.device.id != device.id }) {
             throw .deviceMismatch(operation: name, devices: [device.id, other.device.id])
@@ -162,15 +170,36 @@ extension Tensor {
         let builder = GraphBuilder(name: name)
         let parameters = inputs.map { builder.parameter($0.type) }
         let graph: Graph
-        do throws(KIRError) { graph = builder.build(returning: [try build(builder, parameters)]) } catch {
+        do throws(KIRError) { graph = builder.build(returning: try build(builder, parameters)) } catch {
             throw .invalidOperation(name, operands: inputs.map(\.type), error)
         }
-        return Tensor(node: GraphCapture.inline(graph, arguments: inputs.map(\.node), on: device)[0])
+        return GraphCapture.inline(graph, arguments: inputs.map(\.node), on: device).map { Tensor(node: $0) }
     }
 
     /// `body` applied to `self` in `f32` when `self` is `f16` or `bf16`, rounded back to `self`'s dtype.
     func inFullPrecision(_ body: (Tensor) throws(RuntimeError) -> Tensor) throws(RuntimeError) -> Tensor {
         guard dtype == .f16 || dtype == .bf16 else { return try body(self) }
         return try body(asType(.f32)).asType(dtype)
+    }
+}
+
+extension Tensor {
+    /// The results of `function` (any IR function, such as one parsed from `Kernels/*.kir`) applied to
+    /// `arguments`, recorded inline into the lazy graph like every other operation.
+    /// - Throws: ``RuntimeError/program(_:)`` for a malformed function, ``RuntimeError/inputMismatch(function:reason:)``
+    ///   for arguments of other types or count, ``RuntimeError/deviceMismatch(operation:devices:)`` for arguments on two devices.
+    public static func call(_ function: Graph, _ arguments: [Tensor]) throws(RuntimeError) -> [Tensor] {
+        do throws(KIRError) { try Verifier.verify(function) } catch { throw .program(error) }
+        guard let device = arguments.first?.device else {
+            throw .inputMismatch(function: function.name, reason: "a call needs at least one argument to say which device it runs on")
+        }
+        guard arguments.map(\.type) == function.parameters.map(\.type) else {
+            throw .inputMismatch(function: function.name, reason: "takes (\(function.parameters.map(\.type.description).joined(separator: ", "))), "
+                + "got (\(arguments.map(\.type.description).joined(separator: ", ")))")
+        }
+        if let other = arguments.first(where: { $0.device.id != device.id }) {
+            throw .deviceMismatch(operation: "@\(function.name)", devices: [device.id, other.device.id])
+        }
+        return GraphCapture.inline(function, arguments: arguments.map(\.node), on: device).map { Tensor(node: $0) }
     }
 }
