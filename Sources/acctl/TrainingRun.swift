@@ -48,7 +48,7 @@ struct TrainingRun {
             trainer = try VDiTTrainer(configuration: configuration, device: device, checkpoint: start,
                                       learningRate: command.lr, weightDecay: command.weightDecay)
         } else {
-            let model = try VDiT(configuration: configuration, on: device, seed: Int(truncatingIfNeeded: command.seed))
+            let model = try VDiT(configuration: configuration, on: device, seed: Int(command.seed & UInt64(Int.max)))
             trainer = try VDiTTrainer(model: model, learningRate: command.lr, weightDecay: command.weightDecay)
         }
         // A resumed run keeps the data stream it was started with, so it draws what an uninterrupted run would.
