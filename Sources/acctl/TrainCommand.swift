@@ -49,7 +49,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue from the checkpoint in --checkpoint: weights, AdamW state, step and data stream.")
     var resume = false
 
-    @Option(help: "A directory for sample GIFs, written at the end of training.")
+    @Option(help: "A directory for sample GIFs (and one of training clips, MODEL-data.gif), written at the end of training.")
     var samples: String?
 
     @Option(help: "Euler steps per sample.")

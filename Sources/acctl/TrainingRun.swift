@@ -21,7 +21,6 @@ struct TrainingRun {
     func train() throws -> Report {
         let configuration = try command.modelConfiguration()
         let device = try Runtime.device(command.device)
-        let program = VDiTProgram(configuration: configuration)
         let fixedBatch = try command.data.map { path -> TrainingBatch in
             let file: SafetensorsFile
             do throws(SafetensorsError) { file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: path)) } catch {
@@ -32,7 +31,7 @@ struct TrainingRun {
             return batch
         }
         let checkpointURL = command.checkpoint.map { Checkpoint.url(in: URL(fileURLWithPath: $0, isDirectory: true)) }
-        let start: Checkpoint
+        var start: Checkpoint?
         if command.resume, let checkpointURL {
             do { start = try Checkpoint(contentsOf: checkpointURL) } catch { throw TrainingError.checkpoint(error) }
         } else if let path = command.initialWeights {
@@ -43,13 +42,17 @@ struct TrainingRun {
             } catch let error as CheckpointError {
                 throw TrainingError.checkpoint(error)
             }
-        } else {
-            start = Checkpoint(parameters: program.initialParameters(seed: command.seed), random: RandomState(seed: command.seed))
         }
-        let trainer = try VDiTTrainer(configuration: configuration, device: device, checkpoint: start,
+        let trainer: VDiTTrainer
+        if let start {
+            trainer = try VDiTTrainer(configuration: configuration, device: device, checkpoint: start,
                                       learningRate: command.lr, weightDecay: command.weightDecay)
+        } else {
+            let model = try VDiT(configuration: configuration, on: device, seed: Int(command.seed & UInt64(Int.max)))
+            trainer = try VDiTTrainer(model: model, learningRate: command.lr, weightDecay: command.weightDecay)
+        }
         // A resumed run keeps the data stream it was started with, so it draws what an uninterrupted run would.
-        let seed = command.resume ? start.random.seed : command.seed
+        let seed = command.resume ? (start?.random.seed ?? command.seed) : command.seed
         let loader = fixedBatch == nil
             ? BatchLoader(RectifiedFlowBatches(configuration: configuration, seed: seed), startingAt: trainer.completedSteps)
             : nil
@@ -95,12 +98,15 @@ struct TrainingRun {
         }
         summarize(losses: losses, times: times, configuration: configuration)
         if let directory = command.samples {
-            let sampler = try EulerSampler(program: program, device: device)
-            let clips = try sampler.sample(parameters: trainer.parameters, steps: command.sampleSteps, seed: seed)
+            let clips = try EulerSampler(steps: command.sampleSteps).sample(trainer.model, seed: seed)
             let url = URL(fileURLWithPath: directory, isDirectory: true)
                 .appendingPathComponent("\(configuration.name)-step\(trainer.completedSteps).gif")
             try AnimatedGIF(clips: clips).write(to: url)
             log("samples (\(command.sampleSteps) Euler steps) written to \(url.path)")
+            // The training clips beside them, for comparison.
+            let data = fixedBatch ?? RectifiedFlowBatches(configuration: configuration, seed: seed).batch(at: 0)
+            let dataURL = url.deletingLastPathComponent().appendingPathComponent("\(configuration.name)-data.gif")
+            try AnimatedGIF(clips: data.x0).write(to: dataURL)
         }
         return Report(firstStep: firstStep, losses: losses, wasInterrupted: false)
     }

@@ -81,8 +81,10 @@ private func losses(in output: String) throws -> [Double] {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     try TrainCommand.parse(["--model", "vdit-test", "--steps", "3", "--samples", directory.path, "--sample-steps", "2"]).run()
-    let gif = try Data(contentsOf: directory.appendingPathComponent("vdit-test-step3.gif"))
-    #expect(gif.starts(with: Array("GIF89a".utf8)))
+    for name in ["vdit-test-step3.gif", "vdit-test-data.gif"] {
+        let gif = try Data(contentsOf: directory.appendingPathComponent(name))
+        #expect(gif.starts(with: Array("GIF89a".utf8)), "\(name)")
+    }
 }
 
 @Test func unknownModelsAndDevicesListTheKnownOnes() throws {
