@@ -23,7 +23,7 @@ extension KernelTiles {
             lines.append("kernel #\(index) \(kind.rawValue) '\(name)': \(tiles.operation)")
             lines += tiles.textLines
         case let .vector(tiles):
-            lines.append("kernel #\(index) \(kind.rawValue) '\(name)': vector unit")
+            lines.append("kernel #\(index) \(kind.rawValue) '\(name)': vector unit, \(cost.vectorFLOPs) operations")
             lines += tiles.textLines
         }
         for use in buffers {
