@@ -120,6 +120,10 @@ func elementwiseKernelsRunAtHBMBandwidth(_ id: String) throws {
     #expect(tpu.cost.hbmBytes == 3 * 4096 * 128 * 4)
     let trainium = try program("trainium1") { b in try b.add(b.parameter(type), b.parameter(type)) }
     #expect(trainium.cost.hbmBytes == 3 * 4096 * 100 * 4)
+    // A vector fills whole 8 x 128 tiles, not 8 rows per element: 1000 f32 take 1024.
+    let vector = TensorType(.f32, [1000])
+    let tpuVector = try program("tpu-v5e") { b in try b.add(b.parameter(vector), b.parameter(vector)) }
+    #expect(tpuVector.cost.hbmBytes == 3 * 1024 * 4)
     // Ascend moves rows in 32-byte units: 100 f32 = 400 B per row becomes 416 B.
     let ascend = try program("ascend-910b") { b in try b.add(b.parameter(type), b.parameter(type)) }
     #expect(ascend.cost.hbmBytes == 3 * 4096 * 416)

@@ -52,41 +52,49 @@ private func smallDevice(hbm bytes: Int) throws -> SimulatedDevice {
     #expect(throws: BackendError.outOfMemory("sim:tiny", requested: schedule.peakBytes, available: 256 << 10)) { try event.wait() }
 }
 
-@Test func aMatrixTileThatCannotFitIsACompileErrorNamingTheBuffer() throws {
-    let device = try SimulatedTestDevice.device("tpu-v5e") { profile in
+/// A device of profile `id` whose buffer `name` holds `bytes`.
+private func device(_ id: String, shrinking name: String, to bytes: Int) throws -> SimulatedDevice {
+    try SimulatedTestDevice.device(id) { profile in
         profile.onChip = profile.onChip.map { buffer in
             var buffer = buffer
-            if buffer.name == "VMEM" { buffer.bytes = 64 << 10 }
+            if buffer.name == name { buffer.bytes = bytes }
             return buffer
         }
     }
+}
+
+@Test func aMatrixTileThatCannotFitIsACompileErrorNamingTheBuffer() throws {
     let builder = GraphBuilder(name: "g")
     let operands = [builder.parameter(TensorType(.bf16, [256, 256])), builder.parameter(TensorType(.bf16, [256, 256]))]
-    let graph = builder.build(returning: [try builder.emit(.matmul, operands, name: "matmul")])
-    let error = #expect(throws: BackendError.self) { _ = try device.compile(Fusion.schedule(graph)) }
-    // The smallest block, 8x128x128 bf16: A 2·8·128·2 + B 2·128·128·2 + fp32 accumulator 8·128·4 + output 2·8·128·2.
-    let required = 4096 + 65_536 + 4096 + 4096
-    #expect(error == .tileDoesNotFit("sim:tpu-v5e", kernel: "matmul", buffer: "VMEM", required: required, capacity: 65_536,
-                                     tile: "8x128x128 bf16 block, double-buffered"))
-    #expect(error?.description == "sim:tpu-v5e: kernel 'matmul': the smallest tile (8x128x128 bf16 block, double-buffered) needs 77824 bytes of VMEM, "
-            + "which holds 65536; split the kernel into smaller ones or use a profile with a larger VMEM")
+    let schedule = Fusion.schedule(builder.build(returning: [try builder.emit(.matmul, operands, name: "matmul")]))
+    // The smallest block, 8x128x128 bf16, single-buffered: A 8·128·2 + B 128·128·2 + fp32 accumulator 8·128·4 + output 8·128·2.
+    let single = 2048 + 32_768 + 4096 + 2048
+    // Double-buffered it needs 2·(2048 + 32768 + 2048) + 4096 = 77824 bytes: 64 KiB holds only one copy, so
+    // the kernel compiles single-buffered and its transfers no longer overlap compute.
+    let tight = try device("tpu-v5e", shrinking: "VMEM", to: 64 << 10).tileProgram(for: schedule)
+    let cost = tight.kernels[0].cost
+    #expect(!cost.overlapsTransfers && cost.overlap == 0 && tight.kernels[0].buffers.allSatisfy { !$0.isDoubleBuffered || $0.role.contains("accumulator") })
+    #expect(Swift.abs(cost.time - (cost.launch + Swift.max(cost.matrixTime, cost.vectorTime) + cost.dmaTime)) <= 1e-15)
+    #expect(tight.kernels[0].peakOnChip.allSatisfy { $0.bytes <= $0.capacity })
+
+    let tiny = try device("tpu-v5e", shrinking: "VMEM", to: 32 << 10)
+    let error = #expect(throws: BackendError.self) { _ = try tiny.compile(schedule) }
+    #expect(error == .tileDoesNotFit("sim:tpu-v5e", kernel: "matmul", buffer: "VMEM", required: single, capacity: 32_768,
+                                     tile: "8x128x128 bf16 block, single-buffered"))
+    #expect(error?.description == "sim:tpu-v5e: kernel 'matmul': the smallest tile (8x128x128 bf16 block, single-buffered) needs 40960 bytes of VMEM, "
+            + "which holds 32768; split the kernel into smaller ones or use a profile with a larger VMEM")
 }
 
 @Test func aVectorTileThatCannotFitIsACompileErrorNamingTheBuffer() throws {
-    let device = try SimulatedTestDevice.device("ascend-910b") { profile in
-        profile.onChip = profile.onChip.map { buffer in
-            var buffer = buffer
-            if buffer.name == "UB" { buffer.bytes = 1024 }
-            return buffer
-        }
-    }
     let builder = GraphBuilder(name: "sum")
     let x = builder.parameter(TensorType(.f32, [64]), name: "x"), y = builder.parameter(TensorType(.f32, [64]), name: "y")
-    let graph = builder.build(returning: [try builder.emit(.binary(.add), [x, y], name: "add")])
-    let error = #expect(throws: BackendError.self) { _ = try device.compile(Fusion.schedule(graph)) }
-    // One granule (256 B = 64 f32) of two inputs and an output, double-buffered: 2 · 64 · 12.
-    #expect(error == .tileDoesNotFit("sim:ascend-910b", kernel: "add", buffer: "UB", required: 1536, capacity: 1024,
-                                     tile: "64 elements of 2 inputs and 1 output, double-buffered"))
+    let schedule = Fusion.schedule(builder.build(returning: [try builder.emit(.binary(.add), [x, y], name: "add")]))
+    // One granule (256 B = 64 f32) of two inputs and an output is 64 · 12 = 768 bytes: 1 KiB holds one copy.
+    let single = try device("ascend-910b", shrinking: "UB", to: 1024).tileProgram(for: schedule)
+    #expect(!single.kernels[0].cost.overlapsTransfers && single.kernels[0].buffers[0].bytes == 768)
+    let error = #expect(throws: BackendError.self) { _ = try device("ascend-910b", shrinking: "UB", to: 512).compile(schedule) }
+    #expect(error == .tileDoesNotFit("sim:ascend-910b", kernel: "add", buffer: "UB", required: 768, capacity: 512,
+                                     tile: "64 elements of 2 inputs and 1 output, single-buffered"))
 }
 
 @Test func buffersOfAnotherDeviceOrSizeAreRejected() throws {

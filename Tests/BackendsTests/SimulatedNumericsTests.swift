@@ -126,3 +126,24 @@ func runsAreBitReproducible(_ id: String) throws {
     let second = try device.evaluate(example.graph, on: inputs, asynchronously: true)
     #expect(first.map(\.deviceBytes) == second.map(\.deviceBytes))
 }
+
+@Test func largeGEMMsGiveTheSameBitsWhateverTheRowSplit() throws {
+    // 256 x 128 x 128 is above the parallel threshold; one row at a time is below it.
+    let (m, n, k) = (256, 128, 128)
+    #expect(m * n * k >= SimulatedContraction.parallelWork)
+    let generator = Philox(seed: 3)
+    let a = (0..<(m * k)).map { Float(generator.uniform(at: $0) * 2 - 1) }
+    let b = (0..<(k * n)).map { Float(generator.uniform(at: 100_000 + $0) * 2 - 1) }
+    let whole = a.withUnsafeBufferPointer { left in
+        b.withUnsafeBufferPointer { right in SimulatedContraction.gemm(left, right, m: m, n: n, k: k, depth: 128) }
+    }
+    var rowByRow: [Float] = []
+    for row in 0..<m {
+        rowByRow += a.withUnsafeBufferPointer { left in
+            b.withUnsafeBufferPointer { right in
+                SimulatedContraction.gemm(UnsafeBufferPointer(rebasing: left[(row * k)..<((row + 1) * k)]), right, m: 1, n: n, k: k, depth: 128)
+            }
+        }
+    }
+    #expect(whole.map(\.bitPattern) == rowByRow.map(\.bitPattern))
+}

@@ -13,7 +13,8 @@ public struct KernelCost: Hashable, Sendable {
     public var vectorTime: Double
     /// HBM traffic time, `Q / W`.
     public var dmaTime: Double
-    /// The modeled kernel time: `t₀ + fill + max(matrix, vector, dma)`.
+    /// The modeled kernel time: `t₀ + fill + max(matrix, vector, dma)`, or `t₀ + max(matrix, vector) + dma`
+    /// when the tiles are single-buffered.
     public var time: Double
     /// `time ×` the profile's clock.
     public var cycles: Double
@@ -31,12 +32,15 @@ public struct KernelCost: Hashable, Sendable {
     public var paddingWaste: Double
     /// The idle fraction of the last wave of blocks over the units.
     public var lastWaveIdle: Double
+    /// Whether double buffering overlaps HBM transfers with compute (false when only
+    /// single-buffered tiles fit; then `time` adds the two).
+    public var overlapsTransfers: Bool
 
     /// `F / (time · P(d))`: how close the kernel comes to the matrix unit's peak.
     public var utilization: Double { time > 0 && peak > 0 ? Double(matrixFLOPs) / (time * peak) : 0 }
 
-    /// Time the slower of compute and DMA hides of the faster.
-    public var overlap: Double { Swift.min(Swift.max(matrixTime, vectorTime), dmaTime) }
+    /// Time the slower of compute and DMA hides of the faster (none without double buffering).
+    public var overlap: Double { overlapsTransfers ? Swift.min(Swift.max(matrixTime, vectorTime), dmaTime) : 0 }
 
     /// What bounds the kernel.
     public var bound: Bound {
@@ -138,12 +142,17 @@ struct CostModel: Sendable {
     }
 
     /// Stored bytes of a tensor: its last dimension is the matrix's columns, the one before its rows.
+    /// A vector or scalar on a TPU fills whole (8 × 128)-element tiles, as XLA lays 1-d arrays out.
     func storedBytes(_ type: TensorType) -> Int {
         let dimensions = type.shape.dimensions
+        let elementBytes = type.dtype.byteCount
+        if dimensions.count < 2, profile.family == .tpu {
+            return roundedUp(Swift.max(type.elementCount, 1), to: (elementBytes == 1 ? 32 : 8) * 128) * elementBytes
+        }
         let columns = dimensions.last ?? 1
         let rows = dimensions.count >= 2 ? dimensions[dimensions.count - 2] : 1
         let leading = dimensions.dropLast(2).reduce(1, *)
-        return leading * storedBytes(rows: rows, columns: columns, elementBytes: type.dtype.byteCount)
+        return leading * storedBytes(rows: rows, columns: columns, elementBytes: elementBytes)
     }
 
     /// Seconds to move `bytes` between HBM and on-chip memory.

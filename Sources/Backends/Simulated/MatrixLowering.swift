@@ -4,7 +4,8 @@ import KernelIR
 /// - Level 1: pads the GEMM to the native tile (Ascend 16×16×(32 B / operand size), TPU 8×128×128,
 ///   Trainium 128 rows and depth, N in chunks of at most 512 each costing at least 64 columns);
 /// - Level 2: tries every block (b_m, b_n, b_k), multiples of the tile growing by powers of two up
-///   to the padded size, keeps those whose double-buffered tiles fit the family's on-chip buffers,
+///   to the padded size, keeps those whose double-buffered tiles fit the family's on-chip buffers
+///   (single-buffered ones, without overlap, when no double-buffered block fits),
 ///   and splits the padded GEMM into balanced blocks shared round-robin by the units;
 /// - Level 3: models `t₀ + fill + max(matrix, vector epilogue, Q / W)` and keeps the largest
 ///   block within 1% of the fastest.
@@ -55,25 +56,33 @@ struct MatrixLowering {
     func lower(_ problem: Problem, name: String, index: Int) throws(BackendError) -> KernelTiles {
         let unitBytes = problem.precision?.unitBytes ?? 4
         let (padded, tile) = padding(problem.shape, unitBytes: unitBytes)
-        var fitting: [Candidate] = []
+        // Double-buffered blocks first; only when none fits, single-buffered ones, whose transfers
+        // no longer overlap compute.
         var firstMisfit: (buffer: String, required: Int, capacity: Int)?
-        for bm in candidates(tile: tile.m, padded: padded.m) {
-            for bn in columnCandidates(tile: tile.n, padded: padded.n) {
-                for bk in candidates(tile: tile.k, padded: padded.k) {
-                    let block = GEMMShape(batch: 1, m: bm, n: bn, k: bk)
-                    switch fit(block, problem, padded: padded, unitBytes: unitBytes) {
-                    case let .failure(misfit):
-                        if firstMisfit == nil { firstMisfit = (misfit.buffer, misfit.required, misfit.capacity) }
-                    case let .success((buffers, stageDepth)):
-                        fitting.append(evaluate(block, stageDepth: stageDepth, buffers: buffers, problem, padded: padded))
+        var chosen: Candidate?
+        for doubleBuffered in [true, false] where chosen == nil {
+            var fitting: [Candidate] = []
+            firstMisfit = nil
+            for bm in candidates(tile: tile.m, padded: padded.m) {
+                for bn in columnCandidates(tile: tile.n, padded: padded.n) {
+                    for bk in candidates(tile: tile.k, padded: padded.k) {
+                        let block = GEMMShape(batch: 1, m: bm, n: bn, k: bk)
+                        switch fit(block, problem, padded: padded, unitBytes: unitBytes, doubleBuffered: doubleBuffered) {
+                        case let .failure(misfit):
+                            if firstMisfit == nil { firstMisfit = (misfit.buffer, misfit.required, misfit.capacity) }
+                        case let .success((buffers, stageDepth)):
+                            fitting.append(evaluate(block, stageDepth: stageDepth, buffers: buffers, problem, padded: padded,
+                                                    doubleBuffered: doubleBuffered))
+                        }
                     }
                 }
             }
+            chosen = choose(fitting)
         }
-        guard let best = choose(fitting) else {
+        guard let best = chosen else {
             let misfit = firstMisfit ?? (profile.family.requiredBuffers[0], 0, 0)
             throw .tileDoesNotFit(device, kernel: name, buffer: misfit.buffer, required: misfit.required, capacity: misfit.capacity,
-                                  tile: "\(tile.m)x\(tile.n)x\(tile.k) \(problem.operandDType) block, double-buffered")
+                                  tile: "\(tile.m)x\(tile.n)x\(tile.k) \(problem.operandDType) block, single-buffered")
         }
         let tiles = MatrixTiles(operation: problem.operation, problem: problem.shape, padded: padded, tile: tile, block: best.block,
                                 stageDepth: best.stageDepth, operandDType: problem.operandDType, precision: problem.precision,
@@ -138,36 +147,39 @@ struct MatrixLowering {
     }
 
     /// The block's on-chip use per role, or the first buffer whose total it overflows (§5 Level 2).
-    private func fit(_ block: GEMMShape, _ problem: Problem, padded: GEMMShape, unitBytes: Int)
+    private func fit(_ block: GEMMShape, _ problem: Problem, padded: GEMMShape, unitBytes: Int, doubleBuffered: Bool)
         -> Result<(buffers: [BufferUse], stageDepth: Int?), Misfit> {
         var uses: [BufferUse] = []
+        let copies = doubleBuffered ? 2 : 1
+        /// A role of `bytes` per copy; streamed roles take two copies when double-buffered.
         func use(_ buffer: String, _ role: String, _ bytes: Int, double: Bool) {
             let (capacity, per) = capacity(buffer)
-            uses.append(BufferUse(buffer: buffer, role: role, bytes: bytes, capacity: capacity, per: per, isDoubleBuffered: double))
+            let isDoubled = double && doubleBuffered
+            uses.append(BufferUse(buffer: buffer, role: role, bytes: isDoubled ? 2 * bytes : bytes, capacity: capacity, per: per, isDoubleBuffered: isDoubled))
         }
         let (bm, bn, bk) = (block.m, block.n, block.k)
         var stageDepth: Int?
         switch profile.family {
         case .ascend:
-            use("L0A", "A fractals", 2 * bm * bk * unitBytes, double: true)
-            use("L0B", "B fractals", 2 * bk * bn * unitBytes, double: true)
+            use("L0A", "A fractals", bm * bk * unitBytes, double: true)
+            use("L0B", "B fractals", bk * bn * unitBytes, double: true)
             let accumulator = bm * bn * 4
-            let doubled = 2 * accumulator <= capacity("L0C").bytes
-            use("L0C", "fp32 accumulator", doubled ? 2 * accumulator : accumulator, double: doubled)
+            let doubled = doubleBuffered && 2 * accumulator <= capacity("L0C").bytes
+            use("L0C", "fp32 accumulator", accumulator, double: doubled)
             // L1 stages a deeper slice of A and B (b_k1, a multiple of b_k) for several L0 loads.
             let stagedBytes = Swift.max(problem.leftBytes, problem.rightBytes)
             var stage = bk
-            while stage * 2 <= padded.k, 2 * (bm + bn) * stage * 2 * stagedBytes <= capacity("L1").bytes { stage *= 2 }
-            use("L1", "A and B stages", 2 * (bm + bn) * stage * stagedBytes, double: true)
+            while stage * 2 <= padded.k, copies * (bm + bn) * stage * 2 * stagedBytes <= capacity("L1").bytes { stage *= 2 }
+            use("L1", "A and B stages", (bm + bn) * stage * stagedBytes, double: true)
             stageDepth = stage
         case .tpu:
-            use("VMEM", "A blocks", 2 * bm * bk * problem.leftBytes, double: true)
-            use("VMEM", "B blocks", 2 * bk * bn * problem.rightBytes, double: true)
+            use("VMEM", "A blocks", bm * bk * problem.leftBytes, double: true)
+            use("VMEM", "B blocks", bk * bn * problem.rightBytes, double: true)
             use("VMEM", "fp32 accumulator", bm * bn * 4, double: false)
-            use("VMEM", "output blocks", 2 * bm * bn * problem.outputBytes, double: true)
+            use("VMEM", "output blocks", bm * bn * problem.outputBytes, double: true)
         case .trainium:
             let depthChunks = ceilingDivision(bk, profile.matrixTile.k)
-            use("SBUF_partition", "A (stationary) and B (moving) tiles", 2 * depthChunks * (bm * problem.leftBytes + bn * problem.rightBytes), double: true)
+            use("SBUF_partition", "A (stationary) and B (moving) tiles", depthChunks * (bm * problem.leftBytes + bn * problem.rightBytes), double: true)
             use("PSUM_partition", "fp32 accumulator", ceilingDivision(bm, profile.matrixTile.m) * bn * 4, double: false)
         }
         var order: [String] = []
@@ -181,7 +193,8 @@ struct MatrixLowering {
     }
 
     /// The modeled cost of computing `padded` in blocks of `block` (§5 Levels 2–3).
-    func evaluate(_ block: GEMMShape, stageDepth: Int?, buffers: [BufferUse], _ problem: Problem, padded: GEMMShape) -> Candidate {
+    func evaluate(_ block: GEMMShape, stageDepth: Int?, buffers: [BufferUse], _ problem: Problem, padded: GEMMShape,
+                  doubleBuffered: Bool = true) -> Candidate {
         let shape = problem.shape
         let isEmpty = shape.m == 0 || shape.n == 0 || shape.batch == 0
         let (rowBlocks, columnBlocks) = (ceilingDivision(padded.m, block.m), ceilingDivision(padded.n, block.n))
@@ -208,13 +221,15 @@ struct MatrixLowering {
             + rows * columns * Double(problem.outputBytes)
         let vectorTime = model.vectorTime(problem.epilogueFLOPs, computing: problem.epilogueDType)
         let (fill, dmaTime) = (model.transferTime(fillBytes), model.transferTime(Double(traffic)))
-        let time = profile.launchOverhead + fill + Swift.max(matrixTime, vectorTime, dmaTime)
+        // Double buffering hides all but the fill; without it every transfer waits for compute.
+        let time = doubleBuffered ? profile.launchOverhead + fill + Swift.max(matrixTime, vectorTime, dmaTime)
+            : profile.launchOverhead + Swift.max(matrixTime, vectorTime) + dmaTime
         let inLastWave = blockCount - (waves - 1) * units
-        let cost = KernelCost(launch: profile.launchOverhead, fill: fill, matrixTime: matrixTime, vectorTime: vectorTime, dmaTime: dmaTime,
+        let cost = KernelCost(launch: profile.launchOverhead, fill: doubleBuffered ? fill : 0, matrixTime: matrixTime, vectorTime: vectorTime, dmaTime: dmaTime,
                               time: time, cycles: time * profile.clockHz, hbmBytes: traffic, matrixFLOPs: shape.flops,
                               paddedFLOPs: isEmpty ? 0 : padded.flops, vectorFLOPs: problem.epilogueFLOPs, peak: peak,
                               paddingWaste: isEmpty || padded.flops == 0 ? 0 : 1 - Double(shape.flops) / Double(padded.flops),
-                              lastWaveIdle: blockCount == 0 ? 0 : Double(units - inLastWave) / Double(units))
+                              lastWaveIdle: blockCount == 0 ? 0 : Double(units - inLastWave) / Double(units), overlapsTransfers: doubleBuffered)
         return Candidate(block: block, stageDepth: stageDepth, buffers: buffers, cost: cost, blockCount: blockCount, waves: waves, workItems: workItems)
     }
 

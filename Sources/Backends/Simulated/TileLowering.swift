@@ -80,8 +80,9 @@ struct TileLowering {
 
     /// An elementwise or reduction kernel split into vector tiles: the largest multiple of the
     /// vector granule (at most one unit's share of the iteration space) whose inputs and output fit
-    /// the vector buffer (and ``vectorTileBudget``) twice over. Its cost is §5 Level 0:
-    /// `t₀ + max(F / P_vector, Q / W)`; the tiling decides on-chip use only.
+    /// the vector buffer (and ``vectorTileBudget``) twice over, or once when twice does not fit.
+    /// Its cost is §5 Level 0, `t₀ + max(F / P_vector, Q / W)`, or `t₀ + F / P_vector + Q / W`
+    /// single-buffered.
     /// - Throws: ``BackendError/tileDoesNotFit(_:kernel:buffer:required:capacity:tile:)`` when one
     ///   granule does not fit.
     func vectorTiles(_ kernel: Kernel, index: Int) throws(BackendError) -> KernelTiles {
@@ -93,14 +94,17 @@ struct TileLowering {
         let granule = Swift.max(1, vector.granuleBytes / 4)
         let capacity = profile.buffer(named: vector.buffer)
         let capacityBytes = capacity?.bytes ?? 0
-        func needed(_ tile: Int) -> Int { 2 * Int((Double(tile) * bytesPerElement).rounded(.up)) }
-        guard needed(granule) <= capacityBytes else {
-            throw .tileDoesNotFit(device, kernel: body.name, buffer: vector.buffer, required: needed(granule), capacity: capacityBytes,
-                                  tile: "\(granule) elements of \(body.parameters.count) inputs and 1 output, double-buffered")
+        // Two copies of each tile overlap transfers with compute; one copy when two do not fit.
+        let single = Int((Double(granule) * bytesPerElement).rounded(.up))
+        guard single <= capacityBytes else {
+            throw .tileDoesNotFit(device, kernel: body.name, buffer: vector.buffer, required: single, capacity: capacityBytes,
+                                  tile: "\(granule) elements of \(body.parameters.count) inputs and 1 output, single-buffered")
         }
+        let copies = 2 * single <= capacityBytes ? 2 : 1
+        func needed(_ tile: Int) -> Int { copies * Int((Double(tile) * bytesPerElement).rounded(.up)) }
         let share = roundedUp(Swift.max(ceilingDivision(elements, vector.units), 1), to: granule)
         let budget = Swift.min(capacityBytes, Self.vectorTileBudget)
-        let fitting = Int(Double(budget) / (2 * Swift.max(bytesPerElement, 1e-9))) / granule * granule
+        let fitting = Int(Double(budget) / (Double(copies) * Swift.max(bytesPerElement, 1e-9))) / granule * granule
         let tile = Swift.max(granule, Swift.min(share, fitting))
         // The vector rate of the narrowest dtype only when every float op is carried in it.
         let carried = Set(body.instructions.map(\.type.dtype).filter(\.isFloatingPoint).map(numerics.carriedDType(for:)))
@@ -108,14 +112,14 @@ struct TileLowering {
         let flops = kernel.flops
         let vectorTime = model.vectorTime(flops, computing: computeDType)
         let dmaTime = model.transferTime(Double(traffic))
-        let time = profile.launchOverhead + Swift.max(vectorTime, dmaTime)
+        let time = profile.launchOverhead + (copies == 2 ? Swift.max(vectorTime, dmaTime) : vectorTime + dmaTime)
         let cost = KernelCost(launch: profile.launchOverhead, fill: 0, matrixTime: 0, vectorTime: vectorTime, dmaTime: dmaTime, time: time,
                               cycles: time * profile.clockHz, hbmBytes: traffic, matrixFLOPs: 0, paddedFLOPs: 0, vectorFLOPs: flops,
-                              peak: 0, paddingWaste: 0, lastWaveIdle: 0)
+                              peak: 0, paddingWaste: 0, lastWaveIdle: 0, overlapsTransfers: copies == 2)
         let tiles = VectorTiles(elements: elements, tileElements: tile, tileCount: ceilingDivision(elements, tile), units: vector.units,
                                 bytesPerElement: bytesPerElement, computeDType: computeDType, isReduction: kernel.kind == .reduction)
         let use = BufferUse(buffer: vector.buffer, role: "input and output tiles", bytes: needed(tile), capacity: capacityBytes,
-                            per: capacity?.per ?? "core", isDoubleBuffered: true)
+                            per: capacity?.per ?? "core", isDoubleBuffered: copies == 2)
         return KernelTiles(index: index, name: body.name, kind: kernel.kind, work: .vector(tiles), buffers: [use], cost: cost)
     }
 }

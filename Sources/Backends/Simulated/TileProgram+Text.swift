@@ -23,7 +23,7 @@ extension KernelTiles {
             lines.append("kernel #\(index) \(kind.rawValue) '\(name)': \(tiles.operation)")
             lines += tiles.textLines
         case let .vector(tiles):
-            lines.append("kernel #\(index) \(kind.rawValue) '\(name)': vector unit")
+            lines.append("kernel #\(index) \(kind.rawValue) '\(name)': vector unit, \(cost.vectorFLOPs) operations")
             lines += tiles.textLines
         }
         for use in buffers {
@@ -31,10 +31,12 @@ extension KernelTiles {
                          + (use.isDoubleBuffered ? " (double-buffered)" : ""))
         }
         let cost = self.cost
-        let work = [("matrix", cost.matrixTime), ("vector", cost.vectorTime), ("dma", cost.dmaTime)]
-            .map { "\($0.0) \(TextFormat.duration($0.1))" }.joined(separator: ", ")
-        lines.append("  modeled: \(TextFormat.duration(cost.time)) = launch \(TextFormat.duration(cost.launch)) + fill \(TextFormat.duration(cost.fill)) "
-                     + "+ max(\(work)); \(Int(cost.cycles.rounded())) cycles; HBM \(TextFormat.bytes(cost.hbmBytes)); \(cost.bound.rawValue)-bound"
+        let (matrix, vector, dma) = (TextFormat.duration(cost.matrixTime), TextFormat.duration(cost.vectorTime), TextFormat.duration(cost.dmaTime))
+        let formula = cost.overlapsTransfers
+            ? "launch \(TextFormat.duration(cost.launch)) + fill \(TextFormat.duration(cost.fill)) + max(matrix \(matrix), vector \(vector), dma \(dma)); overlap \(TextFormat.duration(cost.overlap))"
+            : "launch \(TextFormat.duration(cost.launch)) + max(matrix \(matrix), vector \(vector)) + dma \(dma) (single-buffered: no overlap)"
+        lines.append("  modeled: \(TextFormat.duration(cost.time)) = \(formula); \(Int(cost.cycles.rounded())) cycles; HBM \(TextFormat.bytes(cost.hbmBytes)); "
+                     + "\(cost.bound.rawValue)-bound"
                      + (cost.matrixFLOPs > 0 ? "; utilization \(TextFormat.percent(cost.utilization)), padding waste \(TextFormat.percent(cost.paddingWaste))" : ""))
         return lines
     }
