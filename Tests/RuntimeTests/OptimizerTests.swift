@@ -169,3 +169,19 @@ func linearLoss(_ model: Scalars, _ batch: [Tensor]) throws(RuntimeError) -> Ten
     let error = #expect(throws: RuntimeError.self) { try resumed.restore(stateTensors: saved) }
     #expect(error?.description == "parameter 'optimizer.v.fc1.bias': expected f32[8], got f32[9]")
 }
+
+@Test func lossScaleGrowsAfterEnoughFiniteSteps() throws {
+    let device = try testDevice()
+    let options = TrainingOptions(lossScaling: DynamicLossScaling(initialScale: 4, growthInterval: 2))
+    let step = try TrainingStep(model: Scalars(w: Tensor([1], shape: [1], on: device)), optimizer: SGD(learningRate: 0.5),
+                                options: options, loss: linearLoss)
+    var scales: [Double] = []
+    for _ in 0..<5 {
+        try step([Tensor([1], shape: [1], on: device)])
+        scales.append(try step.lossScale.item)
+    }
+    #expect(scales == [4, 8, 8, 16, 16])
+    #expect(try step.skippedSteps.item == 0)
+    // Unscaled gradients: five steps of -0.5 * 1.
+    expectClose(try step.model.w.scalars, [1 - 2.5])
+}
