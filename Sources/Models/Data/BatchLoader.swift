@@ -24,9 +24,9 @@ public final class BatchLoader: Sendable {
     /// The slots in flight, keyed by batch index, and the index `next()` returns next.
     private let state: Mutex<(pending: [Int: Slot], nextIndex: Int)>
 
-    /// A loader over `source` whose first batch is `start`, keeping `lookahead` batches in preparation.
+    /// A loader over `source` whose first batch is `start`, keeping `lookahead` batches (at least 1) in preparation.
     public init(_ source: RectifiedFlowBatches, startingAt start: Int = 0, lookahead: Int = 2) {
-        precondition(lookahead >= 1, "BatchLoader: lookahead must be at least 1")
+        let lookahead = max(1, lookahead)
         self.source = source
         self.lookahead = lookahead
         state = Mutex(([:], start))

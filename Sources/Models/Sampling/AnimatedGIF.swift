@@ -115,9 +115,13 @@ public struct AnimatedGIF: Hashable, Sendable {
     }
 
     /// Writes the GIF to `url` atomically, creating its directory if needed.
-    /// - Throws: Foundation's error when the directory cannot be made or the file written.
-    public func write(to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(encoded()).write(to: url, options: .atomic)
+    /// - Throws: ``TrainingError/writeFailed(path:reason:)`` when the directory cannot be made or the file written.
+    public func write(to url: URL) throws(TrainingError) {
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(encoded()).write(to: url, options: .atomic)
+        } catch {
+            throw .writeFailed(path: url.path, reason: error.localizedDescription)
+        }
     }
 }

@@ -15,6 +15,8 @@ public enum TrainingError: Error, Hashable, Sendable, CustomStringConvertible {
     case program(KIRError)
     /// The device failed or refused.
     case runtime(RuntimeError)
+    /// An output file (a sample GIF) could not be written.
+    case writeFailed(path: String, reason: String)
 
     /// The message users read: what is wrong and what to try.
     public var description: String {
@@ -32,6 +34,8 @@ public enum TrainingError: Error, Hashable, Sendable, CustomStringConvertible {
             error.description
         case let .runtime(error):
             error.description
+        case let .writeFailed(path, reason):
+            "cannot write '\(path)': \(reason); check that the directory is writable"
         }
     }
 }
