@@ -43,9 +43,9 @@ public struct GEMMTile: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Local memory the tile stages, in bytes (4-byte compute values).
     var localBytes: Int { usesLocalMemory ? depth * (rows + columns) * 4 : 0 }
 
-    /// `64x64x16 r4x4 local`.
+    /// `64x64x16 r4x4 local`, `16x256 r8x2xv16 direct`.
     public var description: String {
-        "\(rows)x\(columns)" + (usesLocalMemory ? "x\(depth)" : "") + " r\(itemRows)x\(itemColumns) " + (usesLocalMemory ? "local" : "direct")
+        "\(rows)x\(columns)" + (usesLocalMemory ? "x\(depth)" : "") + " r\(itemRows)x\(itemColumns)" + (vectorWidth > 1 ? "xv\(vectorWidth)" : "") + " " + (usesLocalMemory ? "local" : "direct")
     }
 
     /// Whether the tile is well formed and a device with these limits can launch it.
