@@ -15,6 +15,7 @@ private let tiles: [GEMMTile] = [
     GEMMTile(rows: 16, columns: 16, depth: 8, itemRows: 2, itemColumns: 2, usesLocalMemory: true),
     GEMMTile(rows: 32, columns: 32, depth: 16, itemRows: 4, itemColumns: 2, usesLocalMemory: true),
     GEMMTile(rows: 8, columns: 32, depth: 1, itemRows: 4, itemColumns: 4, usesLocalMemory: false),
+    GEMMTile(rows: 8, columns: 64, depth: 1, itemRows: 4, itemColumns: 2, usesLocalMemory: false, vectorWidth: 4),
 ]
 
 @Test(.disabled(if: !OpenCLTestDevice.isPresent && ProcessInfo.processInfo.environment["CI"] != "true"), arguments: tiles)
@@ -24,6 +25,9 @@ func contractionsMatchTheInterpreterWithEveryTile(_ tile: GEMMTile) throws {
     device.tuner.force(tile)
     let cases = ContractionCase.all + [
         ContractionCase.matmul("matmul f16 [5, 33] * [33, 17] with a sigmoid epilogue", .f16, [5, 33], [33, 17]) { b, x throws(KIRError) in try b.sigmoid(x) },
+        ContractionCase.matmul("matmul f32 [2, 20, 12] * [12, 24] with relu (vector columns)", .f32, [2, 20, 12], [12, 24]) { b, x throws(KIRError) in
+            try b.max(x, b.constant(0, TensorType(.f32, [2, 20, 24])))
+        },
         ContractionCase.matmul("matmul f32 [70, 40] * [40, 9] + bias row", .f32, [70, 40], [40, 9]) { b, x throws(KIRError) in
             try b.add(x, b.broadcast(b.constant([1, 2, 3, 4, 5, 6, 7, 8, 9], TensorType(.f32, [9])), to: [70, 9]))
         },

@@ -15,7 +15,7 @@ extension CFamilyRenderer {
     /// ``accumulator(_:_:element:)``; the partial results meet in a tree, whose order differs from
     /// a sequential sum by rounding only (float sums stay within the dtype's tolerance).
     /// - Throws: ``BackendError/notImplemented(_:_:)`` when the kernel's result is not a reduce.
-    public func workGroupReductionFunction(_ kernel: Kernel, width: Int) throws(BackendError) -> String {
+    func workGroupReductionFunction(_ kernel: Kernel, width: Int) throws(BackendError) -> String {
         precondition(width > 0 && width & (width - 1) == 0, "workGroupReductionFunction: width \(width) is not a power of two")
         let body = kernel.body
         let type = body.resultTypes[0]
@@ -94,7 +94,7 @@ extension CFamilyRenderer {
     /// but `value`, rounded to `contractionType` as storing it would round it. Tables of constants
     /// come first, at file scope.
     /// - Throws: ``BackendError/notImplemented(_:_:)`` for a body op a loop cannot hold.
-    public func epilogueElementFunction(_ epilogue: Kernel, contractionParameter: Int,
+    func epilogueElementFunction(_ epilogue: Kernel, contractionParameter: Int,
                                         contractionType: DType) throws(BackendError) -> String {
         let body = epilogue.body
         let type = body.resultTypes[0]

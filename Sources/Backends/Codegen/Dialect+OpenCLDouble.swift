@@ -1,22 +1,20 @@
 extension Dialect {
-    /// The OpenCL math helpers for devices with `cl_khr_fp64`, replacing ``mathHelpers``: each f32
-    /// transcendental is the device's double-precision built-in (a few double ulps) rounded once to
-    /// float, so results agree with the interpreter's (glibc's double result, rounded) in all but
-    /// the rarest ties, as the C dialect's do. The float built-ins of ``mathHelpers`` are off by a
-    /// few float ulps, which an argument like `t * exp(...)` fed to `sin` amplifies past the f32 tolerance.
+    /// The OpenCL math helpers for devices with `cl_khr_fp64`, replacing ``mathHelpers``: the C
+    /// dialect's own double-precision definitions (polynomials with errors far below a float's
+    /// half ulp, rounded once), with the C-only spellings swapped for OpenCL's, so the two dialects
+    /// share one definition and agree with the interpreter in all but the rarest ties.
+    ///
+    /// The float built-ins of ``mathHelpers`` are off by a few float ulps, which an argument like
+    /// `t * exp(...)` fed to `sin` amplifies past the f32 tolerance; the double built-ins
+    /// (`tanh((double)x)`) are accurate but run scalar in some drivers (ten times slower on PoCL),
+    /// while the polynomials are plain arithmetic that vectorizes across work items.
     var openCLDoubleMathHelpers: String {
-        let fn = helperQualifier
-        return """
-        #pragma OPENCL EXTENSION cl_khr_fp64 : enable
-        \(fn)float acc_exp_f32(float x) { return (float)exp((double)x); }
-        \(fn)float acc_log_f32(float x) { return (float)log((double)x); }
-        \(fn)float acc_tanh_f32(float x) { return (float)tanh((double)x); }
-        \(fn)float acc_sigmoid_f32(float x) { return (float)(1.0 / (1.0 + exp(-(double)x))); }
-        \(fn)float acc_rsqrt_f32(float x) { return (float)(1.0 / sqrt((double)x)); }
-        \(fn)float acc_sin_f32(float x) { return (float)sin((double)x); }
-        \(fn)float acc_cos_f32(float x) { return (float)cos((double)x); }
-        \(fn)float acc_pow_f32(float x, float y) { return (float)pow((double)x, (double)y); }
-
-        """
+        let spellings = [
+            ("uint64_t", "ulong"), ("uint32_t", "uint"), ("acc_bits64(", "as_ulong("), ("acc_double(", "as_double("),
+            ("acc_bits(", "as_uint("), ("acc_float(", "as_float("),
+        ]
+        var text = Dialect.c.mathHelpers
+        for (c, openCL) in spellings { text = text.replacingOccurrences(of: c, with: openCL) }
+        return "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" + text
     }
 }

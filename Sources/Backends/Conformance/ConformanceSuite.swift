@@ -29,11 +29,21 @@ public struct ConformanceCase: Sendable, CustomStringConvertible {
 public struct ConformanceResult: Sendable, Codable, Hashable {
     /// Whether the device's results agree with the interpreter's.
     public enum Status: String, Sendable, Codable {
-        case pass, fail, error, skipped
+        /// Every result within tolerance.
+        case pass
+        /// Some result outside tolerance, or NaN or infinity where the interpreter has none.
+        case fail
+        /// Compiling or running failed with an error.
+        case error
+        /// The device does not compute in one of the program's dtypes.
+        case skipped
     }
 
+    /// The case's name.
     public var name: String
+    /// `primitive` or `kernel`.
     public var kind: String
+    /// The outcome.
     public var status: Status
     /// The largest relative error over every result (``Tolerance/worstError(_:_:)``), when it ran.
     public var worstError: Double?

@@ -21,6 +21,18 @@ struct GEMMKernel {
     /// The epilogue helper's source (named ``CFamilyRenderer/placeholder``), or `nil`.
     var epilogue: String?
 
+    /// The tile as the kernel runs it: a vector tile falls back to scalars (the same columns per
+    /// item, fewer per group) unless the product is f32 with a column count the width divides.
+    var used: GEMMTile {
+        let width = tile.vectorWidth
+        guard width > 1 else { return tile }
+        if problem.dtype == .f32, inputDTypes[rightInput] == .f32, !tile.usesLocalMemory, problem.columns % width == 0 { return tile }
+        var scalar = tile
+        scalar.columns = tile.columns / width
+        scalar.vectorWidth = 1
+        return scalar
+    }
+
     private var dialect: Dialect { .openCL }
     private var name: String { CFamilyRenderer.placeholder }
     private var computeType: String { problem.dtype == .i32 ? "uint" : "float" }
@@ -28,10 +40,10 @@ struct GEMMKernel {
 
     /// Global and local work sizes.
     var globalSize: [Int] {
-        [(problem.columns + tile.columns - 1) / tile.columns * tile.groupWidth,
-         (problem.rows + tile.rows - 1) / tile.rows * tile.groupHeight, problem.batch]
+        [(problem.columns + used.columns - 1) / used.columns * used.groupWidth,
+         (problem.rows + used.rows - 1) / used.rows * used.groupHeight, problem.batch]
     }
-    var localSize: [Int] { [tile.groupWidth, tile.groupHeight, 1] }
+    var localSize: [Int] { [used.groupWidth, used.groupHeight, 1] }
 
     /// The source: operand readers, the epilogue helper, the store helper, then the kernel.
     func source() -> String {
@@ -39,6 +51,7 @@ struct GEMMKernel {
         lines += reader(named: "\(name)_left", input: leftInput, variables: "const long b, const long r, const long k", offset: problem.leftOffset())
         lines += reader(named: "\(name)_right", input: rightInput, variables: "const long b, const long k, const long c",
                         offset: (["const long offset = \(problem.rightOffset());"], false))
+        lines += ["\(dialect.helperQualifier)long \(name)_right_offset(const long b, const long k, const long c) { return \(problem.rightOffset()); }"]
         if let epilogue { lines.append(epilogue.replacingOccurrences(of: name, with: "\(name)_epilogue")) }
         lines += store()
         lines += kernel()
@@ -88,51 +101,78 @@ struct GEMMKernel {
     }
 
     private func kernel() -> [String] {
-        let (width, height) = (tile.groupWidth, tile.groupHeight)
+        let (width, height) = (used.groupWidth, used.groupHeight)
         let (m, n, k) = (problem.rows, problem.columns, problem.depth)
-        let rowsGuarded = m % tile.rows != 0, columnsGuarded = n % tile.columns != 0
+        let rowsGuarded = m % used.rows != 0, columnsGuarded = n % used.columns != 0
         let left = "in\(leftInput)", right = "in\(rightInput)"
-        let itemRows = 0..<tile.itemRows, itemColumns = 0..<tile.itemColumns
+        let itemRows = 0..<used.itemRows, itemColumns = 0..<used.itemColumns
         // The register block is unrolled into scalars: drivers keep scalars in registers, and a
         // CPU driver vectorizing across work items needs straight-line code.
         var lines = ["__kernel __attribute__((reqd_work_group_size(\(width), \(height), 1)))",
                      "void \(name)(\(bufferParameters.joined(separator: ", ")), const long begin, const long end) {",
                      "    const int tx = (int)get_local_id(0), ty = (int)get_local_id(1);",
                      "    const long b = (long)get_group_id(2);",
-                     "    const long row0 = (long)get_group_id(1) * \(tile.rows) + ty, column0 = (long)get_group_id(0) * \(tile.columns) + tx;"]
+                     "    const long row0 = (long)get_group_id(1) * \(used.rows) + ty, column0 = (long)get_group_id(0) * \(used.columns) + tx;"]
         for i in itemRows { lines.append("    " + itemColumns.map { "\(computeType) acc\(i)_\($0) = \(zero);" }.joined(separator: " ")) }
         func multiplyAdds(_ indent: String) -> [String] {
             itemRows.map { i in indent + itemColumns.map { "acc\(i)_\($0) += lv\(i) * rv\($0);" }.joined(separator: " ") }
         }
-        if tile.usesLocalMemory {
-            let depthGuarded = k % tile.depth != 0
-            let threads = tile.groupSize
+        if used.usesLocalMemory {
+            let depthGuarded = k % used.depth != 0
+            let threads = used.groupSize
             func guarded(_ conditions: [String], _ value: String) -> String {
                 conditions.isEmpty ? value : "(\(conditions.joined(separator: " && "))) ? \(value) : \(zero)"
             }
             lines += [
-                "    __local \(computeType) leftTile[\(tile.depth)][\(tile.rows)];",
-                "    __local \(computeType) rightTile[\(tile.depth)][\(tile.columns)];",
+                "    __local \(computeType) leftTile[\(used.depth)][\(used.rows)];",
+                "    __local \(computeType) rightTile[\(used.depth)][\(used.columns)];",
                 "    const int tid = ty * \(width) + tx;",
-                "    const long tileRow = (long)get_group_id(1) * \(tile.rows), tileColumn = (long)get_group_id(0) * \(tile.columns);",
-                "    for (long k0 = 0; k0 < \(k); k0 += \(tile.depth)) {",
-                "        for (int l = tid; l < \(tile.rows * tile.depth); l += \(threads)) {",
-                "            const int rr = l / \(tile.depth), kk = l % \(tile.depth);",
+                "    const long tileRow = (long)get_group_id(1) * \(used.rows), tileColumn = (long)get_group_id(0) * \(used.columns);",
+                "    for (long k0 = 0; k0 < \(k); k0 += \(used.depth)) {",
+                "        for (int l = tid; l < \(used.rows * used.depth); l += \(threads)) {",
+                "            const int rr = l / \(used.depth), kk = l % \(used.depth);",
                 "            const long r = tileRow + rr, k = k0 + kk;",
                 "            leftTile[kk][rr] = \(guarded((rowsGuarded ? ["r < \(m)"] : []) + (depthGuarded ? ["k < \(k)"] : []), "\(name)_left(\(left), b, r, k)"));",
                 "        }",
-                "        for (int l = tid; l < \(tile.depth * tile.columns); l += \(threads)) {",
-                "            const int kk = l / \(tile.columns), cc = l % \(tile.columns);",
+                "        for (int l = tid; l < \(used.depth * used.columns); l += \(threads)) {",
+                "            const int kk = l / \(used.columns), cc = l % \(used.columns);",
                 "            const long c = tileColumn + cc, k = k0 + kk;",
                 "            rightTile[kk][cc] = \(guarded((columnsGuarded ? ["c < \(n)"] : []) + (depthGuarded ? ["k < \(k)"] : []), "\(name)_right(\(right), b, k, c)"));",
                 "        }",
                 "        barrier(CLK_LOCAL_MEM_FENCE);",
-                "        for (int kk = 0; kk < \(tile.depth); ++kk) {",
+                "        for (int kk = 0; kk < \(used.depth); ++kk) {",
             ]
             lines += itemColumns.map { "            const \(computeType) rv\($0) = rightTile[kk][tx + \($0 * width)];" }
             lines += itemRows.map { "            const \(computeType) lv\($0) = leftTile[kk][ty + \($0 * height)];" }
             lines += multiplyAdds("            ")
             lines += ["        }", "        barrier(CLK_LOCAL_MEM_FENCE);", "    }"]
+        } else if used.vectorWidth > 1 {
+            let vector = "float\(used.vectorWidth)", step = width * used.vectorWidth
+            lines.append("    const long vectorColumn0 = (long)get_group_id(0) * \(used.columns) + tx * \(used.vectorWidth);")
+            for i in itemRows { lines.append("    " + itemColumns.map { "\(vector) vacc\(i)_\($0) = (\(vector))(0.0f);" }.joined(separator: " ")) }
+            lines.append("    for (long k = 0; k < \(k); ++k) {")
+            for j in itemColumns {
+                let column = "vectorColumn0 + \(j * step)"
+                let read = "vload\(used.vectorWidth)(0, \(right) + \(name)_right_offset(b, k, \(column)))"
+                lines.append("        const \(vector) rv\(j) = \(columnsGuarded ? "\(column) < \(n) ? \(read) : (\(vector))(0.0f)" : read);")
+            }
+            for i in itemRows {
+                let read = "\(name)_left(\(left), b, row0 + \(i * height), k)"
+                lines.append("        const \(computeType) lv\(i) = \(rowsGuarded ? "row0 + \(i * height) < \(m) ? \(read) : \(zero)" : read);")
+            }
+            lines += itemRows.map { i in "        " + itemColumns.map { "vacc\(i)_\($0) += lv\(i) * rv\($0);" }.joined(separator: " ") }
+            lines.append("    }")
+            let lanes = Array("0123456789abcdef").prefix(used.vectorWidth)
+            for i in itemRows {
+                for j in itemColumns {
+                    for (lane, letter) in lanes.enumerated() {
+                        lines.append("    const float acc\(i)_\(j)_\(lane) = vacc\(i)_\(j).s\(letter);")
+                    }
+                }
+            }
+            lines += storeLines(itemRows: itemRows, itemColumns: itemColumns, lanes: used.vectorWidth, rowsGuarded: rowsGuarded, columnsGuarded: columnsGuarded)
+            lines.append("}")
+            return lines
         } else {
             lines.append("    for (long k = 0; k < \(k); ++k) {")
             for j in itemColumns {
@@ -146,15 +186,27 @@ struct GEMMKernel {
             lines += multiplyAdds("        ")
             lines.append("    }")
         }
+        lines += storeLines(itemRows: itemRows, itemColumns: itemColumns, lanes: 1, rowsGuarded: rowsGuarded, columnsGuarded: columnsGuarded)
+        lines.append("}")
+        return lines
+    }
+
+    /// Stores every accumulator (`accI_J`, or `accI_J_L` per lane of vector tiles) through the store helper.
+    private func storeLines(itemRows: Range<Int>, itemColumns: Range<Int>, lanes: Int, rowsGuarded: Bool, columnsGuarded: Bool) -> [String] {
+        let (width, height) = (used.groupWidth, used.groupHeight)
+        var lines: [String] = []
         for i in itemRows {
             for j in itemColumns {
-                let (r, c) = ("row0 + \(i * height)", "column0 + \(j * width)")
-                let conditions = (rowsGuarded ? ["\(r) < \(m)"] : []) + (columnsGuarded ? ["\(c) < \(n)"] : [])
-                let store = "\(name)_store(\(bufferArguments), b, \(r), \(c), acc\(i)_\(j));"
-                lines.append("    " + (conditions.isEmpty ? store : "if (\(conditions.joined(separator: " && "))) \(store)"))
+                for lane in 0..<lanes {
+                    let r = "row0 + \(i * height)"
+                    let c = lanes > 1 ? "vectorColumn0 + \(j * width * lanes + lane)" : "column0 + \(j * width)"
+                    let conditions = (rowsGuarded ? ["\(r) < \(problem.rows)"] : []) + (columnsGuarded ? ["\(c) < \(problem.columns)"] : [])
+                    let value = lanes > 1 ? "acc\(i)_\(j)_\(lane)" : "acc\(i)_\(j)"
+                    let store = "\(name)_store(\(bufferArguments), b, \(r), \(c), \(value));"
+                    lines.append("    " + (conditions.isEmpty ? store : "if (\(conditions.joined(separator: " && "))) \(store)"))
+                }
             }
         }
-        lines.append("}")
         return lines
     }
 }

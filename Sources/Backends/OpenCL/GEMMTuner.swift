@@ -139,13 +139,15 @@ public final class GEMMTuner: Sendable {
         for buffer in [left, right] { device.fillWithZeros(buffer) }
         var best: (tile: GEMMTile, seconds: Double)?
         for tile in candidates {
-            guard let seconds = time(tile, problem: problem, buffers: [left, right, output], on: device) else { continue }
+            guard let seconds = time(tile, problem: problem, buffers: [left, right, output], on: device, toBeat: best?.seconds ?? .infinity) else { continue }
             if best == nil || seconds < (best?.seconds ?? .infinity) { best = (tile, seconds) }
         }
         return best?.tile
     }
 
-    private func time(_ tile: GEMMTile, problem: GEMMProblem, buffers: [OpenCLBuffer], on device: OpenCLDevice) -> Double? {
+    /// The best of up to three runs after a warm-up; a candidate already twice as slow as `toBeat`,
+    /// or taking a quarter second a run, is timed once, so tuning a large product stays short.
+    private func time(_ tile: GEMMTile, problem: GEMMProblem, buffers: [OpenCLBuffer], on device: OpenCLDevice, toBeat: Double) -> Double? {
         let gemm = GEMMKernel(problem: problem, tile: tile, leftInput: 0, rightInput: 1, inputDTypes: [problem.dtype, problem.dtype],
                               outputDType: problem.dtype, epilogue: nil)
         let dialect = Dialect.openCL
@@ -156,12 +158,15 @@ public final class GEMMTuner: Sendable {
               (kernel.maximumWorkGroupSize(on: device.handle) ?? 0) >= tile.groupSize else { return nil }
         let plan = OpenCLKernelPlan(functionName: "acc_tune", label: "tuning", buffers: [0, 1, 2], elementCount: 0,
                                     globalSize: gemm.globalSize, localSize: gemm.localSize, isLocalSizeFlexible: false)
+        let launch = OpenCLLaunch(kernel: kernel, plan: plan)
+        guard device.runAlone(launch, buffers: buffers) else { return nil }
         var best = Double.infinity
-        for run in 0..<4 {
+        for _ in 0..<3 {
             let start = DispatchTime.now().uptimeNanoseconds
-            guard device.runAlone(OpenCLLaunch(kernel: kernel, plan: plan), buffers: buffers) else { return nil }
+            guard device.runAlone(launch, buffers: buffers) else { return nil }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if run > 0 { best = min(best, seconds) }
+            best = min(best, seconds)
+            if seconds > 0.25 || seconds > 2 * toBeat { break }
         }
         return best
     }

@@ -31,8 +31,11 @@ struct OpenCLProgramSource {
     /// Per schedule, its kernels' plans in schedule order (kernels with no output elements have none).
     var plans: [[OpenCLKernelPlan]]
 
-    /// Work items per group of a loop kernel.
-    static let loopGroupSize = 128
+    /// Work items per group of a loop kernel: 128 on GPUs; on CPU devices, whose drivers run a
+    /// whole group as one vectorized loop on one core and pay a fixed cost per group, 1024.
+    static func loopGroupSize(for properties: OpenCLDeviceProperties) -> Int {
+        min(properties.isCPU ? 1024 : 128, properties.maximumWorkGroupSize)
+    }
     /// Work items per group of a tree reduction, used when at least this many elements reduce into each output.
     static let treeWidth = 64
 
@@ -51,7 +54,7 @@ struct OpenCLProgramSource {
             definitions.append(text.replacingOccurrences(of: CFamilyRenderer.placeholder, with: name))
             return name
         }
-        let loopGroup = min(Self.loopGroupSize, properties.maximumWorkGroupSize)
+        let loopGroup = Self.loopGroupSize(for: properties)
         var plans: [[OpenCLKernelPlan]] = []
         for schedule in schedules {
             var schedulePlans: [OpenCLKernelPlan] = []
