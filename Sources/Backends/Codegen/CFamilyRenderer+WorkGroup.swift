@@ -87,7 +87,7 @@ extension CFamilyRenderer {
     }
 
     /// A contraction's epilogue (``Kernel/ContractionParts/epilogue``) as a helper named
-    /// ``placeholder``: `void NAME(in0, ..., out, const long i, const T value)` stores output element
+    /// ``functionNameToken``: `void NAME(in0, ..., out, const long i, const T value)` stores output element
     /// `i`, given the contraction's unrounded value there (`float`, or `uint` for i32).
     ///
     /// The epilogue's parameter `contractionParameter` (the contraction's result) is not a buffer
@@ -115,7 +115,7 @@ extension CFamilyRenderer {
         let valueType = contractionType == .i32 ? dialect.unsignedType(bits: 32) : "float"
         parameters += ["const long i", "const \(valueType) value"]
         var lines = lowering.tables
-        lines.append("\(dialect.helperQualifier)void \(Self.placeholder)(\(parameters.joined(separator: ", "))) {")
+        lines.append("\(dialect.helperQualifier)void \(Self.functionNameToken)(\(parameters.joined(separator: ", "))) {")
         for statement in lowering.blocks[0] + lowering.blocks[1] { lines.append("    " + statement) }
         lines.append("    out[i] = \(lowering.stored(result.text, type.dtype));")
         lines.append("}")

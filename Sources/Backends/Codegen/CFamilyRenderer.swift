@@ -40,7 +40,7 @@ public struct CFamilyRenderer: Sendable {
             }
             let name = "acc_k\(definitions.count)_" + Self.identifier(kernel.body.name)
             nameOfText[text] = name
-            definitions.append(text.replacingOccurrences(of: Self.placeholder, with: name))
+            definitions.append(text.replacingOccurrences(of: Self.functionNameToken, with: name))
             names.append(name)
         }
         let source = dialect.preamble + dialect.helpers + dialect.mathHelpers + definitions.joined(separator: "\n")
@@ -48,14 +48,14 @@ public struct CFamilyRenderer: Sendable {
     }
 
     /// Stands for the function's name while it is rendered, so identical kernels render identically.
-    static let placeholder = "ACC_FUNCTION"
+    static let functionNameToken = "ACC_FUNCTION"
 
     /// `name` with every character C does not allow in identifiers replaced by `_`.
     static func identifier(_ name: String) -> String {
         String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") ? $0 : "_" })
     }
 
-    /// The function (and the tables before it) for one kernel, named ``placeholder``.
+    /// The function (and the tables before it) for one kernel, named ``functionNameToken``.
     func function(for kernel: Kernel) throws(BackendError) -> String {
         switch kernel.kind {
         case .loop: return try loopFunction(kernel)
@@ -77,13 +77,13 @@ public struct CFamilyRenderer: Sendable {
     }
 
     func lowering(_ kernel: Kernel, levels: Int) -> ScalarLowering {
-        ScalarLowering(body: kernel.body, dialect: dialect, device: device, tablePrefix: Self.placeholder, levels: levels)
+        ScalarLowering(body: kernel.body, dialect: dialect, device: device, tablePrefix: Self.functionNameToken, levels: levels)
     }
 
     func assemble(_ kernel: Kernel, tables: [String], statements: [String]) -> String {
         let buffers = buffers(of: kernel)
         var lines = tables
-        lines.append(dialect.signature(name: Self.placeholder, buffers: buffers) + " {")
+        lines.append(dialect.signature(name: Self.functionNameToken, buffers: buffers) + " {")
         var depth = 1
         for statement in dialect.bufferBindings(buffers) + statements {
             if statement.hasPrefix("}") { depth -= 1 }

@@ -1,7 +1,7 @@
 import KernelIR
 
 /// Writes the OpenCL C of a tiled GEMM kernel for one ``GEMMProblem`` and ``GEMMTile``, named
-/// ``CFamilyRenderer/placeholder`` like every rendered kernel, taking the contraction kernel's
+/// ``CFamilyRenderer/functionNameToken`` like every rendered kernel, taking the contraction kernel's
 /// inputs, its output, and `begin`/`end` (unused; every acc kernel has them).
 ///
 /// Values are computed in `float` (f32, f16, bf16: 16-bit operands are widened as they are read,
@@ -18,7 +18,7 @@ struct GEMMKernel {
     /// The storage dtypes of the kernel's inputs, in order, and of its output.
     var inputDTypes: [DType]
     var outputDType: DType
-    /// The epilogue helper's source (named ``CFamilyRenderer/placeholder``), or `nil`.
+    /// The epilogue helper's source (named ``CFamilyRenderer/functionNameToken``), or `nil`.
     var epilogue: String?
 
     /// The tile as the kernel runs it: a vector tile falls back to scalars (the same columns per
@@ -34,7 +34,7 @@ struct GEMMKernel {
     }
 
     private var dialect: Dialect { .openCL }
-    private var name: String { CFamilyRenderer.placeholder }
+    private var name: String { CFamilyRenderer.functionNameToken }
     private var computeType: String { problem.dtype == .i32 ? "uint" : "float" }
     private var zero: String { problem.dtype == .i32 ? "0u" : "0.0f" }
 

@@ -152,7 +152,7 @@ public final class GEMMTuner: Sendable {
                               outputDType: problem.dtype, epilogue: nil)
         let dialect = Dialect.openCL
         let source = "/* acc GEMM tuning candidate \(tile) */\n" + dialect.helpers + dialect.mathHelpers
-            + gemm.source().replacingOccurrences(of: CFamilyRenderer.placeholder, with: "acc_tune")
+            + gemm.source().replacingOccurrences(of: CFamilyRenderer.functionNameToken, with: "acc_tune")
         guard let program = try? device.buildProgram(source: source, label: "GEMM tuning candidate \(tile)"),
               case let .success(kernel) = program.kernel(named: "acc_tune"),
               (kernel.maximumWorkGroupSize(on: device.handle) ?? 0) >= tile.groupSize else { return nil }

@@ -51,7 +51,7 @@ struct OpenCLProgramSource {
             if let existing = nameOfText[text] { return existing }
             let name = "acc_k\(definitions.count)_" + CFamilyRenderer.identifier(label)
             nameOfText[text] = name
-            definitions.append(text.replacingOccurrences(of: CFamilyRenderer.placeholder, with: name))
+            definitions.append(text.replacingOccurrences(of: CFamilyRenderer.functionNameToken, with: name))
             return name
         }
         let loopGroup = Self.loopGroupSize(for: properties)
