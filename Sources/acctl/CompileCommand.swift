@@ -17,7 +17,7 @@ struct CompileCommand: ParsableCommand {
 
     /// The program levels `--emit` can show.
     enum Level: String, ExpressibleByArgument, CaseIterable {
-        case ir, schedule, tiles
+        case ir, schedule, code, tiles
     }
 
     @Argument(help: "The .kir file to compile.")
@@ -29,7 +29,7 @@ struct CompileCommand: ParsableCommand {
     @Option(help: "Compile this model's training step instead of a file: \(VDiTConfiguration.all.map(\.name).joined(separator: ", ")).")
     var model: String?
 
-    @Option(help: "What to print: ir (the optimized graph), schedule (kernels, buffers, bytes, FLOPs) or tiles (a simulated device's tile program and modeled cost; needs --device sim:NAME).")
+    @Option(help: "What to print: ir (the optimized graph), schedule (kernels, buffers, bytes, FLOPs), code (the generated C of a cpu device's fused kernels) or tiles (a simulated device's tile program and modeled cost; needs --device sim:NAME).")
     var emit: Level = .schedule
 
     @Option(help: "The device to lower for; --emit tiles needs a simulated one (sim:NAME).")
@@ -67,6 +67,13 @@ struct CompileCommand: ParsableCommand {
                 print("kernels: \(schedule.kernels.count) for \(optimized.instructions.count) optimized ops (\(percent(ratio)))")
                 print("bytes moved: \(schedule.bytesMoved)")
                 print("peak memory: \(schedule.peakBytes) bytes; all intermediates without reuse: \(unplanned) bytes (\(percent(Double(schedule.peakBytes) / Double(max(unplanned, 1)))))")
+            case .code:
+                let id = device ?? "cpu:0"
+                guard let cpu = try Runtime.device(id) as? CPUDevice else {
+                    throw ValidationError("--emit code shows the generated C of cpu devices; for \(id) it is not implemented yet")
+                }
+                let schedule = Fusion.schedule(optimized, options: cpu.fusionOptions)
+                print(try CPUKernelCompiler(device: cpu.id).source(for: schedule), terminator: "")
             case .tiles:
                 guard let simulated else { throw ValidationError("--emit tiles needs --device sim:NAME") }
                 print(try simulated.tileProgram(for: Fusion.schedule(optimized)).text, terminator: "")

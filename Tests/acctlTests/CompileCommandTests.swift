@@ -25,3 +25,10 @@ func compileEmitsEachLevel(_ level: String) throws {
     let functionError = #expect(throws: ValidationError.self) { try unknownFunction.run() }
     #expect(functionError?.message == "no function @gelu; the file defines @silu")
 }
+
+@Test func compileEmitsGeneratedCForCPUDevicesOnly() throws {
+    try CompileCommand.parse([kernels.appendingPathComponent("gelu_tanh.kir").path, "--emit", "code"]).run()
+    let simulated = try CompileCommand.parse([kernels.appendingPathComponent("silu.kir").path, "--emit", "code", "--device", "sim:tpu-v5e"])
+    let error = #expect(throws: ValidationError.self) { try simulated.run() }
+    #expect(error?.message == "--emit code shows the generated C of cpu devices; for sim:tpu-v5e it is not implemented yet")
+}
