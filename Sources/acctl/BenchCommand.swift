@@ -38,8 +38,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "After each benchmark, print its slowest kernels (needs ACC_PROFILE=1 in the environment).")
     var profile = false
 
+    @Option(name: .customLong("profile-kernels"), help: "How many of the slowest kernels --profile prints.")
+    var profileKernels = 30
+
     func validate() throws {
-        guard runs >= 1, warmup >= 0 else { throw ValidationError("--repeat must be at least 1 and --warmup at least 0") }
+        guard runs >= 1, warmup >= 0, profileKernels >= 0 else { throw ValidationError("--repeat must be at least 1, --warmup and --profile-kernels at least 0") }
         for suite in suites where !BenchmarkCatalog.suites.contains(suite) { throw ValidationError(BenchError.unknownSuite(suite).description) }
     }
 
@@ -85,7 +88,7 @@ struct BenchCommand: ParsableCommand {
 }
 
 extension BenchCommand {
-    /// The twenty kernels of `benchmark` that took longest, from the executable's profile.
+    /// The `profileKernels` kernels of `benchmark` that took longest, from the executable's profile, and the time of a run.
     func printProfile(_ benchmark: Benchmark, on device: any Device) throws {
         Progress.clear()
         let executable = try device.compile(benchmark.graph).executable
@@ -95,9 +98,9 @@ extension BenchCommand {
         }
         let entries = profile.entries
         let total = entries.reduce(0) { $0 + $1.seconds }
-        print("profile of \(benchmark.suite) \(benchmark.name) on \(device.id): \(entries.count) kernels")
+        print("profile of \(benchmark.suite) \(benchmark.name) on \(device.id): \(entries.count) kernels, \(Format.number(total / Double(max(entries.first?.calls ?? 1, 1)) * 1e3, digits: 3)) ms a run")
         let bodies = Dictionary(executable.schedule.kernels.map { ($0.body.name, $0.body) }, uniquingKeysWith: { first, _ in first })
-        for entry in entries.prefix(30) {
+        for entry in entries.prefix(profileKernels) {
             let share = total > 0 ? entry.seconds / total * 100 : 0
             let ops = bodies[entry.name].map { body in body.instructions.map(\.op.mnemonic).joined(separator: " ") + " -> \(body.resultTypes[0])" } ?? ""
             print("  \(Format.number(share, digits: 1))%  \(Format.number(entry.seconds / Double(max(entry.calls, 1)) * 1e3, digits: 3)) ms  \(entry.kind)  \(ops)")

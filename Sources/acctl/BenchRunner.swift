@@ -89,15 +89,19 @@ struct BenchRunner {
         let inputValues = benchmark.inputs()
         let inputs = try inputValues.map { try DeviceArray($0, on: device) }
         let outputs = try function.outputTypes.map { try DeviceArray(uninitialized: $0, on: device) }
-        let reference = Reference(benchmark, inputs: inputValues)
+        let reference = Reference(benchmark, inputs: inputValues, threads: device.info.computeUnits)
         for _ in 0..<warmup {
             try function.run(inputs, into: outputs)
             reference?.run()
+            reference?.settleDown()
         }
         var times: [Double] = [], referenceTimes: [Double] = []
         for _ in 0..<runs {
             times.append(try Self.time { try function.run(inputs, into: outputs) })
-            if let reference { referenceTimes.append(try Self.time { reference.run() }) }
+            if let reference {
+                referenceTimes.append(try Self.time { reference.run() })
+                reference.settleDown()
+            }
         }
         guard let simulated else {
             var results = [result(benchmark, device: device, implementation: "acc", times: times)]
@@ -155,24 +159,38 @@ struct BenchRunner {
 final class Reference {
     let name: String
     private let body: () -> Void
+    private let settle: () -> Void
 
-    private init(name: String, body: @escaping () -> Void) {
+    private init(name: String, body: @escaping () -> Void, settle: @escaping () -> Void = {}) {
         self.name = name
         self.body = body
+        self.settle = settle
     }
 
+    /// Runs the reference once.
     func run() { body() }
 
-    /// The reference for `benchmark`, if it has one: OpenBLAS called directly for GEMM, a plain
-    /// memory copy of the same bytes for the elementwise chain.
-    convenience init?(_ benchmark: Benchmark, inputs: [TensorValue]) {
+    /// Waits, untimed, until the reference no longer takes the cores acc's next run needs.
+    func settleDown() { settle() }
+
+    /// The reference for `benchmark`, if it has one: OpenBLAS called directly for GEMM, threaded
+    /// by OpenBLAS itself over `threads` cores as a program calling it would be (acc's CPU
+    /// backend otherwise keeps OpenBLAS single-threaded); a plain memory copy of the same bytes
+    /// for the elementwise chain.
+    convenience init?(_ benchmark: Benchmark, inputs: [TensorValue], threads: Int) {
         switch benchmark.suite {
         case "gemm":
             let n = inputs[0].shape[0]
             let a = inputs[0].scalars.map(Float.init), b = inputs[1].scalars.map(Float.init)
             var c = [Float](repeating: 0, count: n * n)
             self.init(name: "openblas (direct)") {
+                openblas_set_num_threads(Int32(clamping: threads))
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+                openblas_set_num_threads(1)
+            } settle: {
+                // OpenBLAS's threads poll for work for about 2^28 cycles (its THREAD_TIMEOUT) after a
+                // call before they sleep; acc's next run would otherwise share the cores with them.
+                Thread.sleep(forTimeInterval: 0.25)
             }
         case "elementwise":
             let count = inputs[0].type.byteCount

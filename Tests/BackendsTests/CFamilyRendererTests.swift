@@ -144,10 +144,18 @@ func openCLSourceParsesAsOpenCLC() throws {
     let kernels = try LoopKernelHarness.compiler().compile(CPUKernelCompiler.loopKernels(of: schedule))
     let actual = try LoopKernelHarness.run(schedule, inputs: example.inputs, kernels: kernels)
     let expected = try Interpreter().run(example.graph, inputs: example.inputs)
+    // The example's results: exp, log, sin, cos, pow, sigmoid, rsqrt, tanh, sqrt.
+    let computedInFloat: Set = [5, 7]
     for (position, (got, want)) in zip(actual, expected).enumerated() {
-        // exp, log, tanh and sigmoid are computed in double far below a float's half ulp; only a result
-        // within that error of a rounding tie can round differently from glibc's.
-        let differing = zip(got.scalars, want.scalars).filter { $0.bitPattern != $1.bitPattern }.count
-        #expect(differing * 1000 <= got.scalars.count, "result \(position): \(differing) of \(got.scalars.count) elements differ")
+        if computedInFloat.contains(position) {
+            // sigmoid and tanh are float polynomials, within four ulps of the correctly rounded result.
+            let worst = zip(got.scalars, want.scalars).map { g, w in abs(g - w) / Double(Float(w).ulp) }.max() ?? 0
+            #expect(worst <= 4, "result \(position): \(worst) ulps from the interpreter")
+        } else {
+            // exp and log are computed in double far below a float's half ulp; only a result within that
+            // error of a rounding tie can round differently from glibc's.
+            let differing = zip(got.scalars, want.scalars).filter { $0.bitPattern != $1.bitPattern }.count
+            #expect(differing * 1000 <= got.scalars.count, "result \(position): \(differing) of \(got.scalars.count) elements differ")
+        }
     }
 }

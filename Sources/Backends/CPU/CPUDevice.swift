@@ -24,8 +24,9 @@ public final class CPUDevice: Device {
     /// Runs submitted through ``execute(_:inputs:outputs:)`` and not yet finished.
     private let inFlight = Atomic<Int>(0)
 
-    /// Opens `node`; loop kernels come from `makeLoopKernels`. Sets OpenBLAS's thread count to the
-    /// pool's, so a GEMM and the pool never ask for more threads than the node has cores.
+    /// Opens `node`; loop kernels come from `makeLoopKernels`. Turns OpenBLAS's own threads off: GEMMs
+    /// are split over the pool instead (``GEMMSplit``), so one set of threads pinned to the node runs
+    /// everything, and no library thread spins on a core while the pool computes a loop kernel.
     init(node: CPUNode, info: DeviceInfo, makeLoopKernels: @escaping LoopKernelFactory = interpretedLoopKernels) {
         id = node.id
         self.info = info
@@ -33,7 +34,7 @@ public final class CPUDevice: Device {
         pool = WorkerPool(cpus: node.cpus)
         queue = DispatchQueue(label: "acc.\(node.id)", qos: .userInitiated)
         self.makeLoopKernels = makeLoopKernels
-        openblas_set_num_threads(Int32(clamping: pool.threadCount))
+        openblas_set_num_threads(1)
     }
 
     /// A new buffer of `byteCount` bytes on the device's node, uninitialised and 64-byte aligned.

@@ -27,6 +27,8 @@ extension CPUExecutable {
             arena.outputs[index] = try check(buffer, role: "output \(index)", type: schedule.outputs[index].type).borrow()
             borrowedOutputs += 1
         }
+        let direct = bindOutputsDirectly(arena, inputs: inputs, outputs: outputs)
+        defer { for (entry, original) in direct.restore { arena.table[entry] = original } }
         for (position, step) in steps.enumerated() {
             if let reason = faults.reason { throw .deviceLost(device, reason: "\(reason) (before kernel #\(position) '\(step.name)')") }
             let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
@@ -39,10 +41,38 @@ extension CPUExecutable {
             profile?.record(position, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
         }
         if let reason = faults.reason { throw .deviceLost(device, reason: "\(reason) (before copying results)") }
-        for (index, output) in schedule.outputs.enumerated() {
+        for (index, output) in schedule.outputs.enumerated() where direct.outputs.isEmpty || !direct.outputs[index] {
             // `memmove`: a caller may pass one buffer as both an input and an output.
             arena.outputs[index].copyMemory(from: arena.table[output.buffer.index], byteCount: output.type.byteCount)
         }
+    }
+
+    /// Points the planned slots that hold results at the caller's output buffers, so the kernels
+    /// that compute them write there and the run copies nothing out: returns which outputs are
+    /// bound and the table entries to restore. A slot is bound only when it holds one output alone
+    /// (``directOutputCandidates``) and the caller's buffer can hold everything the slot holds during
+    /// the run and overlaps no input (the slot's earlier tenants would overwrite it before it is
+    /// read) and no other output.
+    private func bindOutputsDirectly(_ arena: Arena, inputs: [any Buffer], outputs: [any Buffer])
+        -> (outputs: [Bool], restore: [(entry: Int, original: UnsafeMutableRawPointer)]) {
+        guard !directOutputCandidates.isEmpty else { return ([], []) }
+        func overlaps(_ a: UnsafeMutableRawPointer, _ aBytes: Int, _ b: UnsafeMutableRawPointer, _ bBytes: Int) -> Bool {
+            a < b + bBytes && b < a + aBytes
+        }
+        var bound = [Bool](repeating: false, count: outputs.count)
+        var restore: [(entry: Int, original: UnsafeMutableRawPointer)] = []
+        for candidate in directOutputCandidates {
+            let (index, entry) = (candidate.output, candidate.entry)
+            let (target, bytes) = (arena.outputs[index], outputs[index].byteCount)
+            guard bytes >= candidate.slotBytes,
+                  !inputs.indices.contains(where: { overlaps(arena.table[$0], inputs[$0].byteCount, target, bytes) }),
+                  !outputs.indices.contains(where: { $0 != index && overlaps(arena.outputs[$0], outputs[$0].byteCount, target, bytes) })
+            else { continue }
+            restore.append((entry, arena.table[entry]))
+            arena.table[entry] = target
+            bound[index] = true
+        }
+        return (bound, restore)
     }
 
     /// Checks the buffer counts against the schedule.

@@ -18,6 +18,9 @@ final class CPUExecutable: Executable, Profiled {
     let runsInline: Bool
     /// Time per kernel, when `ACC_PROFILE=1`.
     let profile: KernelProfile?
+    /// The results held in a planned slot of their own, which a run may point at the caller's
+    /// output buffer instead of copying out: output index, table entry, and the slot's size.
+    let directOutputCandidates: [(output: Int, entry: Int, slotBytes: Int)]
 
     /// FLOPs and bytes moved at or below which a run counts as tiny.
     static let inlineFLOPs = 1 << 16
@@ -94,6 +97,11 @@ final class CPUExecutable: Executable, Profiled {
                              workScratchBytes: workScratchBytes, outputCount: schedule.outputs.count)
         arenas = ArenaPool(layout: layout, node: node)
         runsInline = schedule.flops <= Self.inlineFLOPs && schedule.bytesMoved <= Self.inlineBytes
+        let slotOutputs = schedule.outputs.map(\.buffer).filter { !schedule.isInput($0) }
+        directOutputCandidates = schedule.outputs.enumerated().compactMap { index, output in
+            guard !schedule.isInput(output.buffer), slotOutputs.count(where: { $0 == output.buffer }) == 1 else { return nil }
+            return (index, output.buffer.index, schedule.slotByteCounts[output.buffer.index - inputCount])
+        }
         profile = KernelProfile.makeIfEnabled(kernels: zip(steps, schedule.kernels).map { ($0.name, $1.kind.rawValue) })
     }
 

@@ -110,7 +110,7 @@ struct ConvolutionPlan: Sendable {
                 }
                 GEMMPlan.sgemm(rows: blockRows, columns: groupOutputs, depth: depth, left: left, leftStride: leftStride,
                                right: filter + group * groupOutputs, rightStride: outputs,
-                               output: output + blockStart * outputs + group * groupOutputs, outputStride: outputs)
+                               output: output + blockStart * outputs + group * groupOutputs, outputStride: outputs, pool: pool)
             }
         }
     }

@@ -6,7 +6,9 @@ import KernelIR
 ///
 /// When the right operand has no batch and the left is not broadcast (a linear layer), the batch
 /// folds into the rows of one `sgemm`. Otherwise each output batch is one `sgemm` at precomputed
-/// offsets; small ones, which OpenBLAS runs single-threaded anyway, are spread over the worker pool.
+/// offsets. OpenBLAS runs single-threaded (see ``CPUDevice``): the products, cut into row or column
+/// blocks by ``GEMMSplit``, are spread over the device's worker pool, so one set of threads runs both
+/// GEMMs and loop kernels and no library thread spins on a core the pool needs.
 /// `f16` and `bf16` operands are widened to `f32` scratch, multiplied, and rounded back once;
 /// `i32` uses a plain wrapping loop, as the interpreter's two's-complement semantics require.
 struct GEMMPlan: Sendable {
@@ -26,8 +28,7 @@ struct GEMMPlan: Sendable {
     private let rightCount: Int
     private let outputCount: Int
 
-    /// OpenBLAS runs products of at most this many multiply-adds on the calling thread
-    /// (`GEMM_MULTITHREAD_THRESHOLD` × 65536 in its `interface/gemm.c`): below it, batches go to the pool.
+    /// Multiply-adds below which a product is not worth handing to another thread.
     static let singleThreadedWork = 1 << 18
 
     /// Plans `left x right -> output`, where `left` and `right` are the buffers' types: when an
@@ -107,19 +108,19 @@ struct GEMMPlan: Sendable {
     private func multiply(_ left: UnsafePointer<Float>, _ right: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, pool: WorkerPool) {
         let (rows, columns, depth, offsets, transposed) = (rows, columns, depth, offsets, transposed)
         let product = rows * columns
-        let work = product * depth
-        func body(_ batches: Range<Int>) {
-            for batch in batches {
-                Self.sgemm(rows: rows, columns: columns, depth: depth,
-                           left: left + offsets[batch].left, leftStride: transposed.left ? rows : depth, transposesLeft: transposed.left,
-                           right: right + offsets[batch].right, rightStride: transposed.right ? depth : columns, transposesRight: transposed.right,
-                           output: output + batch * product, outputStride: columns)
+        let split = GEMMSplit(products: offsets.count, rows: rows, columns: columns, depth: depth, threads: pool.threadCount)
+        pool.parallelFor(0..<split.taskCount, minimumChunk: split.minimumChunk) { tasks in
+            for task in tasks {
+                let batch = task / split.blocksPerProduct
+                let (rowRange, columnRange) = split.block(task % split.blocksPerProduct)
+                let (i, j) = (rowRange.lowerBound, columnRange.lowerBound)
+                let a = left + offsets[batch].left + (transposed.left ? i : i * depth)
+                let b = right + offsets[batch].right + (transposed.right ? j * depth : j)
+                Self.sgemm(rows: rowRange.count, columns: columnRange.count, depth: depth,
+                           left: a, leftStride: transposed.left ? rows : depth, transposesLeft: transposed.left,
+                           right: b, rightStride: transposed.right ? depth : columns, transposesRight: transposed.right,
+                           output: output + batch * product + i * columns + j, outputStride: columns)
             }
-        }
-        if offsets.count > 1, work <= Self.singleThreadedWork {
-            pool.parallelFor(0..<offsets.count, minimumChunk: Self.singleThreadedWork / max(1, work), body)
-        } else {
-            body(0..<offsets.count)
         }
     }
 
@@ -153,6 +154,22 @@ struct GEMMPlan: Sendable {
         cblas_sgemm(CblasRowMajor, transposesLeft ? CblasTrans : CblasNoTrans, transposesRight ? CblasTrans : CblasNoTrans,
                     blasint(rows), blasint(columns), blasint(depth),
                     1, left, blasint(leftStride), right, blasint(rightStride), 0, output, blasint(outputStride))
+    }
+
+    /// ``sgemm(rows:columns:depth:left:leftStride:transposesLeft:right:rightStride:transposesRight:output:outputStride:)``
+    /// of untransposed operands, cut into blocks by ``GEMMSplit`` and run over `pool`.
+    static func sgemm(rows: Int, columns: Int, depth: Int, left: UnsafePointer<Float>, leftStride: Int,
+                      right: UnsafePointer<Float>, rightStride: Int, output: UnsafeMutablePointer<Float>, outputStride: Int,
+                      pool: WorkerPool) {
+        let split = GEMMSplit(products: 1, rows: rows, columns: columns, depth: depth, threads: pool.threadCount)
+        pool.parallelFor(0..<split.taskCount, minimumChunk: split.minimumChunk) { tasks in
+            for task in tasks {
+                let (rowRange, columnRange) = split.block(task)
+                let (i, j) = (rowRange.lowerBound, columnRange.lowerBound)
+                sgemm(rows: rowRange.count, columns: columnRange.count, depth: depth, left: left + i * leftStride, leftStride: leftStride,
+                      right: right + j, rightStride: rightStride, output: output + i * outputStride + j, outputStride: outputStride)
+            }
+        }
     }
 
     /// Element counts rounded up to whole cache lines of `f32`s, so each scratch array starts 64-byte aligned.

@@ -2,10 +2,13 @@ extension Dialect {
     /// The transcendental functions of f32 values: `acc_exp_f32`, `acc_log_f32`, `acc_tanh_f32`,
     /// `acc_sigmoid_f32`, `acc_rsqrt_f32`, `acc_sin_f32`, `acc_cos_f32` and `acc_pow_f32`.
     ///
-    /// In C, exp, log, tanh and sigmoid are computed in `double` from polynomials with errors far
-    /// below a float's half ulp and rounded once, so they agree with the interpreter (which rounds
-    /// glibc's double result) in all but the rarest ties. They are plain arithmetic, so a loop using
-    /// them vectorizes, and they give the same bits in a vector lane as in a scalar remainder loop:
+    /// In C, exp and log are computed in `double` from polynomials with errors far below a float's
+    /// half ulp and rounded once, so they agree with the interpreter (which rounds glibc's double
+    /// result) in all but the rarest ties: an exp feeding a large sine argument (a timestep
+    /// embedding) needs that. tanh and sigmoid, which saturate and feed no such amplifier, are
+    /// computed in float from the same reduction, within four ulps, so an MLP's gelu runs at
+    /// memory speed rather than at the speed of double division. All are plain arithmetic, so a
+    /// loop using them vectorizes, and they give the same bits in a vector lane as in a scalar remainder loop:
     /// a result never depends on how the output range was split between threads (glibc's vector
     /// math library, libmvec, does not have that property). rsqrt, sin, cos and pow round glibc's
     /// double results, exactly as the interpreter does; sin, cos and pow do not vectorize.
@@ -56,21 +59,13 @@ extension Dialect {
         }
 
         /* For x in [-708, 709]: x = k ln2 + r with |r| <= ln2/2 (k rounded by adding 1.5 * 2^52; ln2 split so
-           k * ln2_hi is exact) and 2^k written into the exponent field; then e^x = 2^k + 2^k (e^r - 1) and
-           e^x - 1 = (2^k - 1) + 2^k (e^r - 1), which loses no bits near 0. */
+           k * ln2_hi is exact) and 2^k written into the exponent field; then e^x = 2^k + 2^k (e^r - 1). */
         \(inline)double acc_exp_wide(double x) {
             const double shifted = x * 1.4426950408889634 + 0x1.8p52;
             const double k = shifted - 0x1.8p52;
             const double r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
             const double scale = acc_double((acc_bits64(shifted) + 1023u) << 52);
             return acc_madd(scale, acc_expm1_reduced(r), scale);
-        }
-        \(inline)double acc_expm1_wide(double x) {
-            const double shifted = x * 1.4426950408889634 + 0x1.8p52;
-            const double k = shifted - 0x1.8p52;
-            const double r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
-            const double scale = acc_double((acc_bits64(shifted) + 1023u) << 52);
-            return acc_madd(scale, acc_expm1_reduced(r), scale - 1.0);
         }
 
         /* Beyond [-104, 89] a float's e^x is 0 or infinity; NaN is kept. */
@@ -111,19 +106,65 @@ extension Dialect {
             return positive ? (infinite ? x : y) : (zero ? -INFINITY : (nan ? x : NAN));
         }
 
-        /* tanh |x| = m / (m + 2) with m = e^2|x| - 1, |x| capped at 10, where tanh already rounds to 1. */
+        /* a * b + c in float, fused where the CPU has FMA (the same bits vectorized or not). */
+        \(inline)float acc_maddf(float a, float b, float c) {
+        #if defined(__FMA__)
+            return fmaf(a, b, c);
+        #else
+            return a * b + c;
+        #endif
+        }
+
+        /* e^r - 1 for |r| <= ln2/2 in float, r times the Taylor polynomial to degree 7 (truncation error below
+           2e-8 relative, a third of a float ulp). */
+        \(inline)float acc_expm1_reduced_f32(float r) {
+            float p = 1.0f / 40320.0f;
+            p = acc_maddf(p, r, 1.0f / 5040.0f);
+            p = acc_maddf(p, r, 1.0f / 720.0f);
+            p = acc_maddf(p, r, 1.0f / 120.0f);
+            p = acc_maddf(p, r, 1.0f / 24.0f);
+            p = acc_maddf(p, r, 1.0f / 6.0f);
+            p = acc_maddf(p, r, 0.5f);
+            p = acc_maddf(p, r, 1.0f);
+            return p * r;
+        }
+
+        /* x = k ln2 + r in float for |x| <= 104: k rounded by adding 1.5 * 2^23, ln2 split so k ln2_hi is exact. */
+        \(inline)float acc_exp_reduce_f32(float x, float *k) {
+            const float shifted = acc_maddf(x, 1.44269504f, 12582912.0f);
+            *k = shifted - 12582912.0f;
+            return acc_maddf(*k, -1.42860677e-06f, acc_maddf(*k, -0.693145752f, x));
+        }
+
+        /* e^x in float for x in [-104, 89], within two ulps: 2^k (1 + (e^r - 1)) with 2^k applied as two
+           normal powers of two, so results down to the subnormals keep their bits. */
+        \(inline)float acc_exp_fast_f32(float x) {
+            float k;
+            const float m = acc_expm1_reduced_f32(acc_exp_reduce_f32(x, &k));
+            const int whole = (int)k, lower = whole / 2;
+            const float first = acc_float((uint32_t)(lower + 127) << 23), second = acc_float((uint32_t)(whole - lower + 127) << 23);
+            return acc_maddf(first, m, first) * second;
+        }
+
+        /* tanh |x| = m / (m + 2) with m = e^2|x| - 1 = (2^k - 1) + 2^k (e^r - 1), which loses no bits near 0;
+           |x| capped at 9, where tanh already rounds to 1. Float arithmetic throughout (within four ulps of the
+           correctly rounded result), so the gelu of a transformer's MLP runs at memory speed. */
         \(inline)float acc_tanh_f32(float x) {
-            const double a = fabs((double)x);
-            const double m = acc_expm1_wide(2.0 * (a < 10.0 ? a : 10.0));
-            const float y = (float)copysign(m / (m + 2.0), (double)x);
+            const float a = fabsf(x) < 9.0f ? fabsf(x) : 9.0f;
+            float k;
+            const float r = acc_exp_reduce_f32(2.0f * a, &k);
+            const float scale = acc_float((uint32_t)((int)k + 127) << 23);
+            const float m = acc_maddf(scale, acc_expm1_reduced_f32(r), scale - 1.0f);
+            const float y = copysignf(m / (m + 2.0f), x);
             return x != x ? x : y;
         }
 
+        /* 1 / (1 + e^-x) from t = e^-|x| in (0, 1]: 1 / (1 + t) for x >= 0, t / (1 + t) below, so tiny results
+           keep their relative precision. Float arithmetic, within three ulps. */
         \(inline)float acc_sigmoid_f32(float x) {
-            const double d = -(double)x;
-            const int inside = (d >= -708.0) & (d <= 709.0), high = d > 709.0;
-            const double c = inside ? d : (high ? 709.0 : -708.0);
-            const float y = (float)(1.0 / (1.0 + acc_exp_wide(c)));
+            const float a = fabsf(x) < 104.0f ? fabsf(x) : 104.0f;
+            const float t = acc_exp_fast_f32(-a);
+            const float y = (x >= 0.0f ? 1.0f : t) / (1.0f + t);
             return x != x ? x : y;
         }
 

@@ -11,7 +11,8 @@ extension Dialect {
     var openCLDoubleMathHelpers: String {
         let spellings = [
             ("uint64_t", "ulong"), ("uint32_t", "uint"), ("acc_bits64(", "as_ulong("), ("acc_double(", "as_double("),
-            ("acc_bits(", "as_uint("), ("acc_float(", "as_float("),
+            ("acc_bits(", "as_uint("), ("acc_float(", "as_float("), ("fmaf(", "fma("), ("fabsf(", "fabs("),
+            ("copysignf(", "copysign("),
         ]
         var text = Dialect.c.mathHelpers
         for (c, openCL) in spellings { text = text.replacingOccurrences(of: c, with: openCL) }
