@@ -132,7 +132,7 @@ func transposedOperandsReachOpenBLASWithoutCopies(_ transposes: (Bool, Bool)) th
     let schedule = Fusion.schedule(graph, options: device.fusionOptions)
     #expect(schedule.kernels.count == 1, "\(schedule.text)")
     let parts = try #require(schedule.kernels.first?.contractionParts)
-    #expect(parts.transposedOperands == [transposes.0, transposes.1])
+    #expect(parts.operandLayouts.map(\.isTransposed) == [transposes.0, transposes.1])
     let inputs = TestInputs.random(for: graph, seed: 5)
     expectMatches(try device.evaluate(schedule, on: inputs), try Interpreter().run(graph, inputs: inputs),
                   reductionLength: Tolerance.reductionLength(of: graph), "transposed \(transposes)")

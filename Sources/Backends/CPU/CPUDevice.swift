@@ -13,9 +13,10 @@ public final class CPUDevice: Device {
     public let id: DeviceID
     /// What the device reports about itself.
     public let info: DeviceInfo
-    /// OpenBLAS reads transposed operands through its transpose flags, so transposes feeding a
+    /// OpenBLAS reads views of buffers (transposes, head-split attention layouts, flattened
+    /// batches) through its leading-dimension and transpose arguments, so such views feeding a
     /// matmul are never copied.
-    public var fusionOptions: Fusion.Options { Fusion.Options(contractionsReadTransposedOperands: true) }
+    public var fusionOptions: Fusion.Options { Fusion.Options(contractionsReadStridedOperands: true) }
     let node: CPUNode
     let pool: WorkerPool
     private let queue: DispatchQueue

@@ -66,8 +66,9 @@ final class CPUExecutable: Executable, Profiled {
             let operation: ContractionLaunch.Operation
             switch parts.op {
             case .matmul:
-                operation = .matmul(try GEMMPlan(left: leftType, right: rightType, output: parts.type,
-                                                 transposed: (parts.transposedOperands[0], parts.transposedOperands[1]), device: device))
+                operation = .matmul(try GEMMPlan(left: parts.operandLayouts[0], right: parts.operandLayouts[1],
+                                                 leftCount: leftType.elementCount, rightCount: rightType.elementCount,
+                                                 output: parts.type, device: device))
             case let .convolution(attributes):
                 operation = .convolution(try ConvolutionPlan(input: leftType, filter: rightType, output: parts.type, attributes: attributes, device: device))
             default:

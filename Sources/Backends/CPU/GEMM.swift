@@ -22,8 +22,10 @@ struct GEMMPlan: Sendable {
     let depth: Int
     /// Per product, the element offsets of its left and right matrices.
     let offsets: [(left: Int, right: Int)]
-    /// Whether each operand's buffer holds the transposed matrices (read with a BLAS transpose flag).
-    let transposed: (left: Bool, right: Bool)
+    /// Elements between consecutive rows and columns of each operand's matrices in its buffer: one
+    /// of the two is 1, and the other is the leading dimension BLAS is given.
+    let leftStrides: (row: Int, column: Int)
+    let rightStrides: (row: Int, column: Int)
     private let leftCount: Int
     private let rightCount: Int
     private let outputCount: Int
@@ -31,35 +33,44 @@ struct GEMMPlan: Sendable {
     /// Multiply-adds below which a product is not worth handing to another thread.
     static let singleThreadedWork = 1 << 18
 
-    /// Plans `left x right -> output`, where `left` and `right` are the buffers' types: when an
-    /// operand is `transposed`, its buffer holds the matrices with the last two axes swapped.
-    /// - Throws: ``BackendError/notImplemented(_:_:)`` for a dimension beyond OpenBLAS's 32-bit integers.
-    init(left: TensorType, right: TensorType, output: TensorType, transposed: (left: Bool, right: Bool) = (false, false),
+    /// Plans `left x right -> output` for operands laid out in their buffers as `left` and `right`
+    /// say (row-major, or views read through strides), the buffers holding `leftCount` and
+    /// `rightCount` elements.
+    /// - Throws: ``BackendError/notImplemented(_:_:)`` for a dimension beyond OpenBLAS's 32-bit
+    ///   integers, ``BackendError/invalidProgram(_:_:)`` for a layout BLAS cannot read.
+    init(left: StridedLayout, right: StridedLayout, leftCount: Int, rightCount: Int, output: TensorType,
          device: DeviceID) throws(BackendError) {
+        guard left.isMatrixReadable, right.isMatrixReadable else {
+            throw .invalidProgram(device, .malformedGraph(function: "matmul", reason: "an operand's matrices have no unit stride"))
+        }
         let rank = output.rank
         let (m, n) = (output.shape[rank - 2], output.shape[rank - 1])
-        let k = transposed.left ? left.shape[left.rank - 2] : left.shape[left.rank - 1]
-        self.transposed = transposed
+        let k = left.shape[left.shape.rank - 1]
+        func matrixStrides(_ layout: StridedLayout) -> (row: Int, column: Int) {
+            let rank = layout.shape.rank
+            return (layout.strides[rank - 2], layout.strides[rank - 1])
+        }
+        leftStrides = matrixStrides(left)
+        rightStrides = matrixStrides(right)
         let batchShape = Shape(Array(output.shape.dimensions.dropLast(2)))
         let leftBatch = Array(left.shape.dimensions.dropLast(2))
         let rightBatch = Array(right.shape.dimensions.dropLast(2))
         dtype = output.dtype
         columns = n
         depth = k
-        leftCount = left.elementCount
-        rightCount = right.elementCount
+        self.leftCount = leftCount
+        self.rightCount = rightCount
         outputCount = output.elementCount
-        if rightBatch.reduce(1, *) == 1, leftBatch.reduce(1, *) == batchShape.elementCount, !transposed.left {
+        if rightBatch.reduce(1, *) == 1, leftBatch.reduce(1, *) == batchShape.elementCount, left.isContiguous {
             rows = batchShape.elementCount * m
             offsets = [(0, 0)]
         } else {
             rows = m
             let batchStrides = batchShape.strides
-            func offset(_ operand: TensorType, _ batch: [Int], _ batchIndex: [Int]) -> Int {
-                let strides = operand.shape.strides
+            func offset(_ layout: StridedLayout, _ batch: [Int], _ batchIndex: [Int]) -> Int {
                 let skipped = batchIndex.count - batch.count
                 var offset = 0
-                for (axis, size) in batch.enumerated() where size != 1 { offset += batchIndex[axis + skipped] * strides[axis] }
+                for (axis, size) in batch.enumerated() where size != 1 { offset += batchIndex[axis + skipped] * layout.strides[axis] }
                 return offset
             }
             offsets = (0..<batchShape.elementCount).map { batch in
@@ -72,9 +83,16 @@ struct GEMMPlan: Sendable {
                 return (offset(left, leftBatch, index), offset(right, rightBatch, index))
             }
         }
-        for dimension in [rows, n, k] where blasint(exactly: dimension) == nil {
-            throw .notImplemented(device, "matmul \(left) x \(right): dimension \(dimension) exceeds OpenBLAS's 32-bit integers")
+        for dimension in [rows, n, k, leftStrides.row, leftStrides.column, rightStrides.row, rightStrides.column]
+            where blasint(exactly: dimension) == nil {
+            throw .notImplemented(device, "matmul \(left.shape) x \(right.shape): dimension \(dimension) exceeds OpenBLAS's 32-bit integers")
         }
+    }
+
+    /// Plans `left x right -> output` for row-major operands.
+    init(left: TensorType, right: TensorType, output: TensorType, device: DeviceID) throws(BackendError) {
+        try self.init(left: StridedLayout(contiguous: left.shape), right: StridedLayout(contiguous: right.shape),
+                      leftCount: left.elementCount, rightCount: right.elementCount, output: output, device: device)
     }
 
     /// Scratch the run needs: `f32` copies of both operands and the result for `f16`/`bf16`.
@@ -106,7 +124,7 @@ struct GEMMPlan: Sendable {
     }
 
     private func multiply(_ left: UnsafePointer<Float>, _ right: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, pool: WorkerPool) {
-        let (rows, columns, depth, offsets, transposed) = (rows, columns, depth, offsets, transposed)
+        let (rows, columns, depth, offsets, leftStrides, rightStrides) = (rows, columns, depth, offsets, leftStrides, rightStrides)
         let product = rows * columns
         let split = GEMMSplit(products: offsets.count, rows: rows, columns: columns, depth: depth, threads: pool.threadCount)
         pool.parallelFor(0..<split.taskCount, minimumChunk: split.minimumChunk) { tasks in
@@ -114,18 +132,16 @@ struct GEMMPlan: Sendable {
                 let batch = task / split.blocksPerProduct
                 let (rowRange, columnRange) = split.block(task % split.blocksPerProduct)
                 let (i, j) = (rowRange.lowerBound, columnRange.lowerBound)
-                let a = left + offsets[batch].left + (transposed.left ? i : i * depth)
-                let b = right + offsets[batch].right + (transposed.right ? j * depth : j)
                 Self.sgemm(rows: rowRange.count, columns: columnRange.count, depth: depth,
-                           left: a, leftStride: transposed.left ? rows : depth, transposesLeft: transposed.left,
-                           right: b, rightStride: transposed.right ? depth : columns, transposesRight: transposed.right,
+                           left: left + offsets[batch].left + i * leftStrides.row, strides: leftStrides,
+                           right: right + offsets[batch].right + j * rightStrides.column, strides: rightStrides,
                            output: output + batch * product + i * columns + j, outputStride: columns)
             }
         }
     }
 
     private func multiplyIntegers(_ left: UnsafePointer<Int32>, _ right: UnsafePointer<Int32>, _ output: UnsafeMutablePointer<Int32>, pool: WorkerPool) {
-        let (rows, columns, depth, offsets, transposed) = (rows, columns, depth, offsets, transposed)
+        let (rows, columns, depth, offsets, leftStrides, rightStrides) = (rows, columns, depth, offsets, leftStrides, rightStrides)
         let product = rows * columns
         pool.parallelFor(0..<offsets.count, minimumChunk: max(1, Self.singleThreadedWork / max(1, product * depth))) { batches in
             for batch in batches {
@@ -133,12 +149,24 @@ struct GEMMPlan: Sendable {
                 c.update(repeating: 0, count: product)
                 for i in 0..<rows {
                     for p in 0..<depth {
-                        let scale = transposed.left ? a[p * rows + i] : a[i * depth + p]
-                        for j in 0..<columns { c[i * columns + j] &+= scale &* (transposed.right ? b[j * depth + p] : b[p * columns + j]) }
+                        let scale = a[i * leftStrides.row + p * leftStrides.column]
+                        for j in 0..<columns { c[i * columns + j] &+= scale &* b[p * rightStrides.row + j * rightStrides.column] }
                     }
                 }
             }
         }
+    }
+
+    /// One `sgemm` of matrices stored with the given row and column strides (one of each pair 1),
+    /// read with BLAS's transpose flag where the column stride is not.
+    static func sgemm(rows: Int, columns: Int, depth: Int, left: UnsafePointer<Float>, strides leftStrides: (row: Int, column: Int),
+                      right: UnsafePointer<Float>, strides rightStrides: (row: Int, column: Int),
+                      output: UnsafeMutablePointer<Float>, outputStride: Int) {
+        let transposesLeft = leftStrides.column != 1, transposesRight = rightStrides.column != 1
+        sgemm(rows: rows, columns: columns, depth: depth,
+              left: left, leftStride: transposesLeft ? leftStrides.column : leftStrides.row, transposesLeft: transposesLeft,
+              right: right, rightStride: transposesRight ? rightStrides.column : rightStrides.row, transposesRight: transposesRight,
+              output: output, outputStride: outputStride)
     }
 
     /// One row-major `sgemm`, `output = op(left) x op(right)` where `op` transposes when asked, with

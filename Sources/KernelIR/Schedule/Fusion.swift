@@ -4,7 +4,8 @@
 /// The rules, in order:
 /// - A value is *materialized* (written to a buffer by its own kernel) when it is a result, a
 ///   matmul or convolution output, a reduction, an operand of a matmul or convolution, or has more
-///   than one user and is not *cheap*.
+///   than one user and is neither *cheap* nor worth recomputing in each of them (an elementwise
+///   expression of one full-size buffer and smaller ones: see ``Recomputation``).
 /// - *Cheap* values (constants, iota, and reshape/broadcast/permute/slice/reverse of inputs or
 ///   materialized values) are recomputed inside every kernel that uses them: they cost index arithmetic only.
 /// - Every other value is fused into the kernel of its single user, so a kernel is one loop nest
@@ -14,13 +15,14 @@
 public enum Fusion {
     /// What the backend's contraction kernels can take, which changes what fusion materializes.
     public struct Options: Hashable, Sendable {
-        /// Whether a matmul may read an operand through a swap of its last two axes (a BLAS
-        /// transpose flag) instead of having the transposed copy materialized.
-        public var contractionsReadTransposedOperands: Bool
+        /// Whether a matmul may read an operand that is a view of a buffer (reshapes and at most
+        /// one permute, ``StridedLayout``) through strides, BLAS's leading dimension and transpose
+        /// flag, instead of having the view copied into a buffer of its own.
+        public var contractionsReadStridedOperands: Bool
 
         /// Creates options; by default contractions read plain buffers only.
-        public init(contractionsReadTransposedOperands: Bool = false) {
-            self.contractionsReadTransposedOperands = contractionsReadTransposedOperands
+        public init(contractionsReadStridedOperands: Bool = false) {
+            self.contractionsReadStridedOperands = contractionsReadStridedOperands
         }
     }
 
@@ -71,13 +73,10 @@ struct Analysis {
             }
         }
         for result in graph.results where result.index >= parameterCount { isMaterialized[result.index] = true }
-        for (position, instruction) in graph.instructions.enumerated() {
-            let index = parameterCount + position
-            if users[index].count > 1 && !isCheap[index] { isMaterialized[index] = true }
+        for instruction in graph.instructions {
             if case .matmul = instruction.op {
                 for operand in instruction.operands {
-                    if options.contractionsReadTransposedOperands, isCheap[operand.index],
-                       let source = Analysis.transposedSource(graph, operand.index) {
+                    if options.contractionsReadStridedOperands, let (source, _) = Analysis.stridedSource(graph, operand.index) {
                         isMaterialized[source] = true
                     } else {
                         isMaterialized[operand.index] = true
@@ -86,6 +85,18 @@ struct Analysis {
             }
             if case .convolution = instruction.op { for operand in instruction.operands { isMaterialized[operand.index] = true } }
         }
+        // Values with several users: recomputed in each user's kernel when that reads no more than
+        // writing and re-reading them would (``Recomputation``), materialized otherwise.
+        var recomputation = Recomputation(parameterCount: parameterCount, valueCount: count)
+        for (position, instruction) in graph.instructions.enumerated() {
+            let index = parameterCount + position
+            recomputation.record(instruction, at: index, in: graph, isMaterialized: isMaterialized)
+            if users[index].count > 1, !isCheap[index], !isMaterialized[index],
+               !recomputation.isWorthRecomputing(instruction, at: index, users: users[index].count, in: graph) {
+                isMaterialized[index] = true
+                recomputation.materialize(index)
+            }
+        }
         self.isMaterialized = isMaterialized
         // A kernel holds one contraction: when several chains end at the same root (gradients of a
         // value used by several matmuls, summed), only the first contraction becomes its epilogue's.
@@ -93,14 +104,6 @@ struct Analysis {
         for index in parameterCount..<count where isMaterialized[index] && Analysis.isLibrary(graph, index) {
             if let root = epilogueRoot(of: index), absorbingRoots.insert(root).inserted { self.isMaterialized[index] = false }
         }
-    }
-
-    /// The operand of a permute that swaps the last two axes (a matrix transpose), or `nil`.
-    static func transposedSource(_ graph: Graph, _ index: Int) -> Int? {
-        guard let instruction = graph.instruction(defining: Value(index: index)),
-              case let .permute(permutation) = instruction.op, permutation.count >= 2 else { return nil }
-        let rank = permutation.count
-        return permutation == Array(0..<(rank - 2)) + [rank - 1, rank - 2] ? instruction.operands[0].index : nil
     }
 
     static func isLibrary(_ graph: Graph, _ index: Int) -> Bool {

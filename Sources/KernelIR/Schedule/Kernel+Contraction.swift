@@ -6,9 +6,9 @@ extension Kernel {
         public var op: Op
         /// Which of the kernel's inputs are the contraction's two operands.
         public var operandInputs: [Int]
-        /// Whether each operand is read through a swap of its last two axes: the input holds the
-        /// transposed matrices (only when fused with ``Fusion/Options/contractionsReadTransposedOperands``).
-        public var transposedOperands: [Bool]
+        /// How each operand lies in its input's buffer: row-major, or a view read through strides
+        /// (only when fused with ``Fusion/Options/contractionsReadStridedOperands``).
+        public var operandLayouts: [StridedLayout]
         /// The contraction's result type.
         public var type: TensorType
         /// The elementwise epilogue as a loop kernel over the output's index space, or `nil` when the
@@ -28,18 +28,18 @@ extension Kernel {
               }) else { return nil }
         let contraction = body.instructions[position]
         let contractionValue = body.value(ofInstructionAt: position)
-        var operandInputs: [Int] = [], transposedOperands: [Bool] = []
+        var operandInputs: [Int] = [], operandLayouts: [StridedLayout] = []
         for operand in contraction.operands {
-            if let source = Analysis.transposedSource(body, operand.index), source < body.parameters.count {
+            if let (source, layout) = Analysis.stridedSource(body, operand.index), source < body.parameters.count {
                 operandInputs.append(source)
-                transposedOperands.append(true)
+                operandLayouts.append(layout)
             } else {
                 operandInputs.append(operand.index)
-                transposedOperands.append(false)
+                operandLayouts.append(StridedLayout(contiguous: body.type(of: operand).shape))
             }
         }
         guard body.results[0] != contractionValue else {
-            return ContractionParts(op: contraction.op, operandInputs: operandInputs, transposedOperands: transposedOperands,
+            return ContractionParts(op: contraction.op, operandInputs: operandInputs, operandLayouts: operandLayouts,
                                     type: contraction.type, epilogue: nil)
         }
         let builder = GraphBuilder(name: body.name + "_epilogue")
@@ -57,10 +57,10 @@ extension Kernel {
             preconditionFailure("Kernel.contractionParts: re-emitting a verified epilogue failed: \(error)")
         }
         guard let result = mapping[body.results[0]] else { preconditionFailure("Kernel.contractionParts: epilogue result missing") }
-        // Transposes that only fed the contraction are dead in the epilogue.
+        // Views that only fed the contraction are dead in the epilogue.
         let epilogueBody = DeadCodeElimination().run(builder.build(returning: [result]))
         let epilogue = Kernel(kind: .loop, body: epilogueBody, inputs: inputs + [output], output: output)
-        return ContractionParts(op: contraction.op, operandInputs: operandInputs, transposedOperands: transposedOperands,
+        return ContractionParts(op: contraction.op, operandInputs: operandInputs, operandLayouts: operandLayouts,
                                 type: contraction.type, epilogue: epilogue)
     }
 }

@@ -1,0 +1,58 @@
+import KernelIR
+import Testing
+@testable import Backends
+
+// Views of buffers feeding a matmul (head-split attention layouts, flattened batches, transposes)
+// reach OpenBLAS through strides, in the contraction's own kernel, and match the interpreter.
+
+private func expectOneKernelMatching(_ graph: Graph, layouts: (left: Bool, right: Bool), _ comment: String,
+                                     sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    let device = try CPUTestDevice.shared()
+    let schedule = Fusion.schedule(graph, options: device.fusionOptions)
+    #expect(schedule.kernels.count == 1, "\(comment): the views are copied: \(schedule.text)", sourceLocation: sourceLocation)
+    let parts = try #require(schedule.kernels.first?.contractionParts)
+    #expect(parts.operandLayouts.map(\.isContiguous) == [!layouts.left, !layouts.right], "\(comment)", sourceLocation: sourceLocation)
+    let inputs = TestInputs.random(for: graph, seed: 6)
+    expectMatches(try device.evaluate(schedule, on: inputs), try Interpreter().run(graph, inputs: inputs),
+                  reductionLength: Tolerance.reductionLength(of: graph), comment, sourceLocation: sourceLocation)
+}
+
+@Test func headSplitAttentionOperandsAreReadInPlace() throws {
+    // q, k: [batch, tokens, heads, head dim]; scores = q_h k_h^T per batch and head.
+    let builder = GraphBuilder(name: "scores")
+    let q = builder.parameter(TensorType(.f32, [2, 40, 3, 16]), name: "q")
+    let k = builder.parameter(TensorType(.f32, [2, 40, 3, 16]), name: "k")
+    let scores = try builder.matmul(builder.permute(q, [0, 2, 1, 3]), builder.permute(k, [0, 2, 3, 1]))
+    try expectOneKernelMatching(builder.build(returning: [scores]), layouts: (true, true), "q_h k_h^T")
+}
+
+@Test func probabilitiesTimesHeadSplitValues() throws {
+    let builder = GraphBuilder(name: "mix")
+    let p = builder.parameter(TensorType(.f32, [2, 3, 40, 40]), name: "p")
+    let v = builder.parameter(TensorType(.f32, [2, 40, 3, 16]), name: "v")
+    let mixed = try builder.matmul(p, builder.permute(v, [0, 2, 1, 3]))
+    try expectOneKernelMatching(builder.build(returning: [mixed]), layouts: (false, true), "p v_h")
+}
+
+@Test func weightGradientOfAFlattenedBatchIsOneProduct() throws {
+    // x^T dy over every token of every sample: [b, n, d] flattened to [b n, d], then transposed.
+    let builder = GraphBuilder(name: "weight_gradient")
+    let x = builder.parameter(TensorType(.f32, [4, 30, 24]), name: "x")
+    let dy = builder.parameter(TensorType(.f32, [4, 30, 20]), name: "dy")
+    let gradient = try builder.matmul(builder.permute(builder.reshape(x, to: [120, 24]), [1, 0]), builder.reshape(dy, to: [120, 20]))
+    try expectOneKernelMatching(builder.build(returning: [gradient]), layouts: (true, false), "x^T dy")
+}
+
+@Test func aViewWithoutAUnitStrideIsCopied() throws {
+    // Swapping the batch and column axes leaves the matrices with no unit stride: BLAS cannot read it.
+    let builder = GraphBuilder(name: "copied")
+    let a = builder.parameter(TensorType(.f32, [5, 6, 3]), name: "a")
+    let b = builder.parameter(TensorType(.f32, [3, 5, 4]), name: "b")
+    let graph = builder.build(returning: [try builder.matmul(builder.permute(a, [2, 1, 0]), b)])
+    let device = try CPUTestDevice.shared()
+    let schedule = Fusion.schedule(graph, options: device.fusionOptions)
+    #expect(schedule.kernels.count == 2, "\(schedule.text)")
+    let inputs = TestInputs.random(for: graph, seed: 7)
+    expectMatches(try device.evaluate(schedule, on: inputs), try Interpreter().run(graph, inputs: inputs),
+                  reductionLength: Tolerance.reductionLength(of: graph), "copied view")
+}
