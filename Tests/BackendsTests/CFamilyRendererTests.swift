@@ -159,3 +159,19 @@ func openCLSourceParsesAsOpenCLC() throws {
         }
     }
 }
+
+@Test func outputsBeyondTheCachesAreWrittenWithStreamingStores() throws {
+    // 32 MiB and 5 elements: unaligned heads and tails around the 16-element streaming blocks.
+    let count = (32 << 20) / 4 + 5
+    let builder = GraphBuilder(name: "affine")
+    let x = builder.parameter(TensorType(.f32, [count]), name: "x")
+    let graph = builder.build(returning: [try builder.add(builder.mul(x, builder.constant(0.5, TensorType(.f32, [count]))),
+                                                          builder.constant(0.25, TensorType(.f32, [count])))])
+    let schedule = Fusion.schedule(graph)
+    let compiler = LoopKernelHarness.compiler()
+    #expect(try compiler.source(for: schedule).contains("acc_stream_16(out + i_block, lanes);"))
+    let input = TensorValue(TensorType(.f32, [count]), scalars: (0..<count).map { Double($0 % 1000) })
+    let result = try LoopKernelHarness.run(schedule, inputs: [input], kernels: compiler.compile(CPUKernelCompiler.loopKernels(of: schedule)), chunks: 7)
+    let wrong = zip(result[0].scalars, input.scalars).enumerated().first { $0.element.0 != $0.element.1 * 0.5 + 0.25 }
+    #expect(wrong == nil, "element \(wrong?.offset ?? -1) is \(wrong?.element.0 ?? 0)")
+}

@@ -30,6 +30,34 @@ extension CFamilyRenderer {
     /// Outputs accumulated together by a column reduction.
     static let columnBlock = 64
 
+    /// Elements a staged sum computes before adding them up.
+    static let stagedSumBlock = 256
+
+    /// The innermost loop of a float sum in C, in two stages per block of ``stagedSumBlock``
+    /// elements: the elements are computed in `float` into a block on the stack, then added in
+    /// `double`. One loop mixing float arithmetic with double accumulation vectorizes poorly (a
+    /// transcendental in it runs several times slower); two loops of one width each run at full
+    /// SIMD width. Each output still sums its elements in a fixed order, so results do not depend
+    /// on how the output range is split.
+    private func stagedSumLoop(_ loop: (name: String, extent: Int), body: [String], element: String) -> [String] {
+        let block = Self.stagedSumBlock
+        let name = loop.name
+        return [
+            "for (long \(name)_block = 0; \(name)_block < \(loop.extent); \(name)_block += \(block)) {",
+            "const long \(name)_count = \(loop.extent) - \(name)_block < \(block) ? \(loop.extent) - \(name)_block : \(block);",
+            "float staged[\(block)];",
+            "#pragma omp simd",
+            "for (long \(name)_lane = 0; \(name)_lane < \(name)_count; ++\(name)_lane) {",
+            "const long \(name) = \(name)_block + \(name)_lane;",
+        ] + body + [
+            "staged[\(name)_lane] = \(element);",
+            "}",
+            "#pragma omp simd reduction(+:acc)",
+            "for (long \(name)_lane = 0; \(name)_lane < \(name)_count; ++\(name)_lane) { acc += (double)staged[\(name)_lane]; }",
+            "}",
+        ]
+    }
+
     private func rowReduction(_ kernel: Kernel, _ plan: ReductionPlan) throws(BackendError) -> String {
         let type = plan.type
         let output = IndexExpression(IndexExpression.Variable(name: "i", extent: type.elementCount, level: 1))
@@ -39,13 +67,18 @@ extension CFamilyRenderer {
         let fold = accumulator(plan.kind, type.dtype, element: element, slot: "")
         var statements = lowering.blocks[0] + dialect.openParallelIndex("i", isVectorized: false) + lowering.blocks[1]
         statements += fold.accumulators.map { "\($0.type) \($0.name) = \($0.initial);" }
+        let stagesSum = dialect.ownsElementLoop && plan.kind == .sum && type.dtype.isFloatingPoint && !loops.isEmpty
         for (position, loop) in loops.enumerated() {
+            if stagesSum, position == loops.count - 1 {
+                statements += stagedSumLoop(loop, body: lowering.blocks[2 + position], element: element)
+                continue
+            }
             if position == loops.count - 1, let pragma = dialect.simdPragma(fold.clauses) { statements.append(pragma) }
             statements.append("for (long \(loop.name) = 0; \(loop.name) < \(loop.extent); ++\(loop.name)) {")
             statements += lowering.blocks[2 + position]
         }
-        statements += fold.update
-        statements += [String](repeating: "}", count: loops.count)
+        if !stagesSum { statements += fold.update }
+        statements += [String](repeating: "}", count: stagesSum ? loops.count - 1 : loops.count)
         statements += ["out[i] = \(lowering.stored(fold.result, type.dtype));", "}"]
         return assemble(kernel, tables: lowering.tables, statements: statements)
     }

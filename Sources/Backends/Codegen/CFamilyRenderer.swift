@@ -100,6 +100,37 @@ public struct CFamilyRenderer: Sendable {
     /// Rows and columns of the tiles a strided (transposing) loop kernel runs in.
     static let transposeTile = 16
 
+    /// Outputs at least this large (beyond the last-level cache) are written with streaming stores.
+    static let streamingStoreBytes = 32 << 20
+
+    /// A flat f32 loop whose output is written with streaming (non-temporal) stores, 16 elements at
+    /// a time, so a result too large for the caches is not read into them before it is overwritten:
+    /// the loop then moves the bytes a memory copy moves. Elements before a 64-byte boundary and
+    /// after the last whole block are stored one by one.
+    private func streamingLoop(_ flat: ScalarLowering, stored: String) -> [String] {
+        flat.blocks[0] + [
+            "for (long i_block = begin; i_block < end;) {",
+            "if ((i_block & 15) == 0 && i_block + 16 <= end) {",
+            "float lanes[16];",
+            "#pragma omp simd",
+            "for (long lane = 0; lane < 16; ++lane) {",
+            "const long i = i_block + lane;",
+        ] + flat.blocks[1] + [
+            "lanes[lane] = \(stored);",
+            "}",
+            "acc_stream_16(out + i_block, lanes);",
+            "i_block += 16;",
+            "} else {",
+            "const long i = i_block;",
+        ] + flat.blocks[1] + [
+            "out[i] = \(stored);",
+            "i_block += 1;",
+            "}",
+            "}",
+            "acc_stream_fence();",
+        ]
+    }
+
     private func loopFunction(_ kernel: Kernel) throws(BackendError) -> String {
         let body = kernel.body
         let type = body.resultTypes[0]
@@ -110,8 +141,12 @@ public struct CFamilyRenderer: Sendable {
         let result = try flat.value(root, at: IndexExpression.decomposed(flatIndex, in: shape))
         let readsOwnOffset = flat.indexUses.allSatisfy { $0.constantValue != nil || $0.isVariable(named: "i") }
         guard dialect.ownsElementLoop, !readsOwnOffset, let innerAxis = shape.dimensions.lastIndex(where: { $0 > 1 }) else {
+            let stored = flat.stored(result.text, type.dtype)
+            if dialect.ownsElementLoop, type.dtype == .f32, type.byteCount >= Self.streamingStoreBytes {
+                return assemble(kernel, tables: flat.tables, statements: streamingLoop(flat, stored: stored))
+            }
             let statements = flat.blocks[0] + dialect.openParallelIndex("i", isVectorized: true) + flat.blocks[1]
-                + ["out[i] = \(flat.stored(result.text, type.dtype));", "}"]
+                + ["out[i] = \(stored);", "}"]
             return assemble(kernel, tables: flat.tables, statements: statements)
         }
         // Rows of the innermost non-unit axis: o counts rows, c runs along the row.

@@ -95,6 +95,29 @@ public enum Dialect: String, Hashable, Sendable, CaseIterable {
             static inline uint64_t acc_bits64(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
             static inline double acc_double(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
 
+            #if defined(__SSE2__)
+            #include <immintrin.h>
+            #endif
+            /* 16 floats to 64-byte-aligned memory, bypassing the caches where the CPU can. */
+            static inline void acc_stream_16(float *target, const float *lanes) {
+            #if defined(__AVX512F__)
+                _mm512_stream_ps(target, _mm512_loadu_ps(lanes));
+            #elif defined(__AVX__)
+                _mm256_stream_ps(target, _mm256_loadu_ps(lanes));
+                _mm256_stream_ps(target + 8, _mm256_loadu_ps(lanes + 8));
+            #elif defined(__SSE2__)
+                for (int k = 0; k < 16; k += 4) _mm_stream_ps(target + k, _mm_loadu_ps(lanes + k));
+            #else
+                memcpy(target, lanes, 16 * sizeof(float));
+            #endif
+            }
+            /* Orders streaming stores before whatever reads the output next. */
+            static inline void acc_stream_fence(void) {
+            #if defined(__SSE2__)
+                _mm_sfence();
+            #endif
+            }
+
             """
         case .openCL:
             return ""
