@@ -20,8 +20,8 @@ func profileReference(_ graph: Graph, inputs: [TensorValue], numerics: DeviceNum
         switch instruction.op {
         case .convolution: isConvolution = true
         case .matmul: break
-        case .unary, .binary, .compare, .select, .cast, .broadcast, .reshape, .permute, .reverse, .slice, .concat, .pad,
-             .reduce, .iota, .constant, .random:
+        case .unary, .binary, .compare, .select, .cast, .broadcast, .reshape, .stopGradient, .permute, .reverse, .slice,
+             .concat, .pad, .reduce, .iota, .constant, .random:
             values.append(interpreter.evaluate(instruction.op, operands, type: instruction.type))
             continue
         }

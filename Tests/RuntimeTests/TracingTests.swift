@@ -203,3 +203,12 @@ struct ShapeErrorCase: CustomTestStringConvertible, Sendable {
     #expect(try outputs.map { (tensor: Tensor) throws(RuntimeError) -> [Double] in try tensor.scalars } == [[1, 2], [3, 4], [1, 2], [3, 4], [0, 0]])
     #expect(try (a * 1).scalars == [1, 2])
 }
+
+@Test func noGradientFlowsThroughAValueWithoutGradient() throws {
+    let device = try testDevice()
+    let x = try Tensor([1, -2, 3], shape: [3], on: device)
+    // d/dx sum(c * x) with c = x held constant is c = x, not the 2x of sum(x * x).
+    let slope = grad { (inputs: [Tensor]) throws(RuntimeError) -> Tensor in try (inputs[0].withoutGradient() * inputs[0]).sum() }
+    expectClose(try slope([x])[0].scalars, [1, -2, 3])
+    expectClose(try x.withoutGradient().scalars, [1, -2, 3])
+}

@@ -108,6 +108,8 @@ struct ScalarLowering {
             let offset = shape.rank - operandShape.rank
             let source = (0..<operandShape.rank).map { operandShape[$0] == 1 ? IndexExpression(0) : index[$0 + offset] }
             return try self.value(operands[0], at: source)
+        case .stopGradient:
+            return try self.value(operands[0], at: index)
         case let .reshape(shape):
             let offset = IndexExpression.linearized(index, in: shape)
             return try self.value(operands[0], at: IndexExpression.decomposed(offset, in: body.type(of: operands[0]).shape))

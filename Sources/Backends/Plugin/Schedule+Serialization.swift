@@ -59,7 +59,7 @@ extension Schedule {
             [String(lists.first?.count ?? 0)] + lists.flatMap { $0.map(String.init) }
         }
         switch op {
-        case .unary, .binary, .compare, .select, .cast, .broadcast, .reshape, .matmul:
+        case .unary, .binary, .compare, .select, .cast, .broadcast, .reshape, .stopGradient, .matmul:
             return []
         case let .permute(permutation):
             return list(permutation)

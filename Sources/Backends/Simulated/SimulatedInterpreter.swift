@@ -37,8 +37,8 @@ struct SimulatedInterpreter: Sendable {
         switch instruction.op {
         case .cast, .constant, .iota, .random:
             return instruction.type
-        case .unary, .binary, .compare, .select, .broadcast, .reshape, .permute, .reverse, .slice, .concat, .pad,
-             .reduce, .matmul, .convolution:
+        case .unary, .binary, .compare, .select, .broadcast, .reshape, .stopGradient, .permute, .reverse, .slice, .concat,
+             .pad, .reduce, .matmul, .convolution:
             return instruction.type.with(dtype: numerics.carriedDType(for: instruction.type.dtype))
         }
     }
@@ -62,7 +62,7 @@ struct SimulatedInterpreter: Sendable {
             // The padding value is a literal of the declared dtype, even when arithmetic is carried wider.
             return interpreter.evaluate(.pad(low: low, high: high, value: instruction.type.dtype.converting(value)), operands, type: carried)
         // Data movement never rounds: the fast gathers give the interpreter's elements.
-        case .reshape:
+        case .reshape, .stopGradient:
             return TensorValue(carried, scalars: operands[0].scalars)
         case let .broadcast(shape):
             return TensorValue(carried, scalars: StridedGather.broadcast(operands[0].shape, to: shape).apply(operands[0].scalars))

@@ -29,6 +29,8 @@ struct VJPRules {
             return [try unbroadcast(g, to: b.type(of: x[0]).shape)]
         case .reshape:
             return [try b.reshape(g, to: b.type(of: x[0]).shape)]
+        case .stopGradient:
+            return [nil]
         case let .permute(permutation):
             var inverse = [Int](repeating: 0, count: permutation.count)
             for (axis, source) in permutation.enumerated() { inverse[source] = axis }

@@ -29,7 +29,10 @@ extension GraphBuilder {
     public func softmax(_ x: Value) throws(KIRError) -> Value {
         let shape = type(of: x).shape
         let axis = shape.rank - 1
-        let shifted = try sub(x, broadcast(reduce(.max, x, over: [axis], keepingDimensions: true), to: shape))
+        // The shift by the row maximum only keeps exp from overflowing: the result does not depend
+        // on it, so no gradient flows through it.
+        let maximum = try stopGradient(reduce(.max, x, over: [axis], keepingDimensions: true))
+        let shifted = try sub(x, broadcast(maximum, to: shape))
         let exponentials = try exp(shifted)
         return try div(exponentials, broadcast(reduce(.sum, exponentials, over: [axis], keepingDimensions: true), to: shape))
     }

@@ -67,7 +67,7 @@ public struct Tolerance: Hashable, Sendable, CustomStringConvertible {
                 length = shape[shape.rank - 1]
             case .convolution:
                 length = graph.type(of: instruction.operands[1]).shape.dimensions.dropLast().reduce(1, *)
-            case .unary, .binary, .compare, .select, .cast, .broadcast, .reshape, .permute, .reverse, .slice, .concat,
+            case .unary, .binary, .compare, .select, .cast, .broadcast, .reshape, .stopGradient, .permute, .reverse, .slice, .concat,
                  .pad, .iota, .constant, .random:
                 length = 1
             }

@@ -93,6 +93,9 @@ extension GraphBuilder {
     /// `x`'s elements in `shape`.
     public func reshape(_ x: Value, to shape: Shape) throws(KIRError) -> Value { try emit(.reshape(to: shape), [x]) }
 
+    /// `x`, through which no gradient flows back (``Op/stopGradient``).
+    public func stopGradient(_ x: Value) throws(KIRError) -> Value { try emit(.stopGradient, [x]) }
+
     /// `x` with its axes reordered.
     public func permute(_ x: Value, _ permutation: [Int]) throws(KIRError) -> Value { try emit(.permute(permutation), [x]) }
 

@@ -31,6 +31,7 @@ extension Op {
         case .cast: "cast"
         case .broadcast: "broadcast"
         case .reshape: "reshape"
+        case .stopGradient: "stop_gradient"
         case .permute: "permute"
         case .reverse: "reverse"
         case .slice: "slice"
@@ -49,7 +50,7 @@ extension Op {
     public static let mnemonics: [String] =
         UnaryFunction.allCases.map(\.rawValue) + BinaryFunction.allCases.map(\.rawValue)
         + Comparison.allCases.map(\.rawValue)
-        + ["select", "cast", "broadcast", "reshape", "permute", "reverse", "slice", "concat", "pad"]
+        + ["select", "cast", "broadcast", "reshape", "stop_gradient", "permute", "reverse", "slice", "concat", "pad"]
         + ReduceKind.allCases.map { "reduce_" + $0.rawValue }
         + ["matmul", "conv", "iota", "constant"] + Distribution.allCases.map { "random_" + $0.rawValue }
 
@@ -57,7 +58,7 @@ extension Op {
     public var attributes: [(name: String, value: AttributeValue)] {
         func ints(_ values: [Int]) -> AttributeValue { .list(values.map(AttributeValue.integer)) }
         switch self {
-        case .unary, .binary, .compare, .select, .matmul:
+        case .unary, .binary, .compare, .select, .matmul, .stopGradient:
             return []
         case let .cast(dtype):
             return [("to", .word(dtype.rawValue))]
@@ -104,8 +105,8 @@ extension Op {
     public var declaredType: TensorType? {
         switch self {
         case let .iota(_, type), let .constant(_, type), let .random(_, _, type): type
-        case .unary, .binary, .compare, .select, .cast, .broadcast, .reshape, .permute, .reverse, .slice, .concat,
-             .pad, .reduce, .matmul, .convolution: nil
+        case .unary, .binary, .compare, .select, .cast, .broadcast, .reshape, .stopGradient, .permute, .reverse, .slice,
+             .concat, .pad, .reduce, .matmul, .convolution: nil
         }
     }
 }

@@ -19,6 +19,10 @@ public enum Op: Hashable, Sendable {
     case broadcast(to: Shape)
     /// The same elements in row-major order, in a new shape with the same element count.
     case reshape(to: Shape)
+    /// The operand unchanged, but a constant to differentiation: no gradient flows back through it
+    /// (JAX's `stop_gradient`, PyTorch's `detach`). A softmax subtracts its rows' maximum through
+    /// it, since the result does not depend on that shift. Scheduling removes it.
+    case stopGradient
     /// Axes reordered: result axis `i` is operand axis `permutation[i]`.
     case permute([Int])
     /// The elements in reverse order along each of `axes` (the flip a convolution's gradient needs).

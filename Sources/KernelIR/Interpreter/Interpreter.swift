@@ -88,7 +88,7 @@ public struct Interpreter: Sendable {
             return TensorValue(converting: operands[0].scalars, to: type)
         case .broadcast:
             return store(Layout.broadcast(operands[0], to: type.shape), type)
-        case .reshape:
+        case .reshape, .stopGradient:
             return store(operands[0].scalars, type)
         case let .permute(permutation):
             return store(Layout.permute(operands[0], permutation), type)

@@ -81,7 +81,7 @@ public struct AlgebraicSimplification: GraphPass {
         case let .constant(literal, type):
             guard case .elements = literal, let value = literal.repeatedValue else { return nil }
             return .instruction(.constant(.splat(value), type: type), [])
-        case .unary, .compare, .reverse, .slice, .concat, .pad, .reduce, .matmul, .convolution, .iota, .random:
+        case .unary, .compare, .reverse, .slice, .concat, .pad, .reduce, .matmul, .convolution, .iota, .random, .stopGradient:
             return nil
         }
     }

@@ -53,7 +53,7 @@ extension Op {
             case let .splat(value): return [value]
             case let .elements(values): return values
             }
-        case .unary, .binary, .compare, .select, .cast, .broadcast, .reshape, .permute, .reverse, .slice, .concat, .reduce,
+        case .unary, .binary, .compare, .select, .cast, .broadcast, .reshape, .stopGradient, .permute, .reverse, .slice, .concat, .reduce,
              .matmul, .convolution, .iota, .random:
             return []
         }

@@ -54,7 +54,7 @@ public struct ConstantFolding: GraphPass {
             return Literal(scalars: result.scalars, dtype: instruction.type.dtype)
         case .broadcast:
             return splats.first.map { .splat($0.literal) }
-        case .reshape, .permute, .reverse, .slice:
+        case .reshape, .stopGradient, .permute, .reverse, .slice:
             guard let splat = splats.first else { return evaluatedLiteral(of: instruction, in: rewriter) }
             return .splat(splat.literal)
         case .concat, .pad, .reduce, .matmul, .convolution:

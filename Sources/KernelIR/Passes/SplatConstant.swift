@@ -24,7 +24,7 @@ extension GraphRewriter {
         switch definition.op {
         case let .constant(literal, type):
             return literal.repeatedValue.map { SplatConstant(literal: $0, dtype: type.dtype) }
-        case .broadcast, .reshape, .permute, .reverse, .slice:
+        case .broadcast, .reshape, .stopGradient, .permute, .reverse, .slice:
             // Data movement of a splat is the same splat in another shape.
             return splatConstant(definition.operands[0])
         case .unary, .binary, .compare, .select, .cast, .concat, .pad, .reduce, .matmul, .convolution, .iota, .random:

@@ -60,6 +60,8 @@ public enum ShapeRules {
                                         reason: "\(permutation) is not a permutation of 0..<\(x.rank)")
             }
             return x.reshaped(to: Shape(permutation.map { x.shape[$0] }))
+        case .stopGradient:
+            return try rule.single()
         case let .reverse(axes):
             let x = try rule.single()
             for axis in axes { try rule.requireAxis(axis, rank: x.rank, "axes") }

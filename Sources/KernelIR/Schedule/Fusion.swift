@@ -28,6 +28,7 @@ public enum Fusion {
 
     /// The schedule of `graph`, which must verify.
     public static func schedule(_ graph: Graph, options: Options = Options()) -> Schedule {
+        let graph = StopGradientElimination().run(graph)
         let analysis = Analysis(graph, options: options)
         var kernels: [(root: Int, kernel: Kernel.Kind, body: Graph, inputs: [Int])] = []
         for index in graph.parameters.count..<graph.valueCount where analysis.isMaterialized[index] {
@@ -63,7 +64,7 @@ struct Analysis {
             switch instruction.op {
             case .constant, .iota:
                 isCheap[index] = true
-            case .reshape, .broadcast, .permute, .slice, .reverse:
+            case .reshape, .broadcast, .permute, .slice, .reverse, .stopGradient:
                 let operand = instruction.operands[0].index
                 isCheap[index] = isCheap[operand] || isMaterialized[operand] || Analysis.isLibraryOrReduction(graph, operand)
             case .matmul, .convolution, .reduce:
@@ -122,7 +123,7 @@ struct Analysis {
     static func isElementwise(_ op: Op) -> Bool {
         switch op {
         case .unary, .binary, .compare, .select, .cast: true
-        case .broadcast, .reshape, .permute, .reverse, .slice, .concat, .pad, .reduce, .matmul, .convolution,
+        case .broadcast, .reshape, .stopGradient, .permute, .reverse, .slice, .concat, .pad, .reduce, .matmul, .convolution,
              .iota, .constant, .random: false
         }
     }

@@ -51,7 +51,7 @@ public struct Kernel: Hashable, Sendable {
             return graph.type(of: instruction.operands[0]).elementCount
         case .unary, .binary, .compare, .select:
             return instruction.type.elementCount
-        case .cast, .broadcast, .reshape, .permute, .reverse, .slice, .concat, .pad, .iota, .constant, .random:
+        case .cast, .broadcast, .reshape, .stopGradient, .permute, .reverse, .slice, .concat, .pad, .iota, .constant, .random:
             return 0
         }
     }

@@ -36,6 +36,7 @@ struct AttributeTable {
         switch op {
         case "select": return .select
         case "matmul": return .matmul
+        case "stop_gradient": return .stopGradient
         case "cast": return .cast(to: try dtype("to"))
         case "broadcast": return .broadcast(to: try shape("shape"))
         case "reshape": return .reshape(to: try shape("shape"))

@@ -47,6 +47,12 @@ extension Tensor {
         return try transposed(permutation)
     }
 
+    /// The same values, lazily, through which no gradient flows back: `grad` treats them as a
+    /// constant (JAX's `stop_gradient`; ``detached()`` is the evaluated form, PyTorch's `detach`).
+    public func withoutGradient() throws(RuntimeError) -> Tensor {
+        try Tensor.apply(.stopGradient, [self], name: "withoutGradient()")
+    }
+
     /// The elements in reverse order along each of `axes`.
     /// - Throws: ``RuntimeError/invalidOperation(_:operands:_:)`` for an axis out of range.
     public func reversed(axes: [Int]) throws(RuntimeError) -> Tensor {
