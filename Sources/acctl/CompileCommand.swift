@@ -60,7 +60,9 @@ struct CompileCommand: ParsableCommand {
                 print(optimized.text, terminator: "")
                 print("// \(graph.instructions.count) ops before optimization, \(optimized.instructions.count) after")
             case .schedule:
-                let schedule = Fusion.schedule(optimized)
+                // The device's fusion options: what it can read and write through strides.
+                let options = try device.map { try Runtime.device($0).fusionOptions } ?? Fusion.Options()
+                let schedule = Fusion.schedule(optimized, options: options)
                 print(schedule.text, terminator: "")
                 let ratio = Double(schedule.kernels.count) / Double(max(optimized.instructions.count, 1))
                 let unplanned = MemoryPlan.unplannedBytes(of: schedule)

@@ -32,3 +32,12 @@ func compileEmitsEachLevel(_ level: String) throws {
     let error = #expect(throws: ValidationError.self) { try simulated.run() }
     #expect(error?.message == "--emit code shows the generated C of cpu devices; for sim:tpu-v5e it is not implemented yet")
 }
+
+@Test func compileSchedulesForTheNamedDevice() throws {
+    // On cpu:0 the head-split views of q, k and v are read by the matmuls in place, so the schedule has
+    // fewer kernels than the backend-neutral one; an unknown device is an error naming the known ones.
+    try CompileCommand.parse([kernels.appendingPathComponent("attention.kir").path, "--function", "attention", "--emit", "schedule",
+                              "--device", "cpu:0"]).run()
+    let unknown = try CompileCommand.parse([kernels.appendingPathComponent("silu.kir").path, "--emit", "schedule", "--device", "tpu:9"])
+    #expect(throws: (any Error).self) { try unknown.run() }
+}
