@@ -75,18 +75,7 @@ struct VJPRules {
             let aType = b.type(of: a), cType = b.type(of: c)
             var da: Value?, dc: Value?
             if wanted[0] { da = try unbroadcast(try b.matmul(g, transposed(c)), to: aType.shape) }
-            if wanted[1] {
-                if cType.rank == 2, aType.rank > 2 {
-                    // A shared matrix (a linear layer's weight) sums a^T g over the batch: one product over
-                    // the flattened rows, [k, batch m] x [batch m, n], rather than a batch of them and a sum.
-                    let rows = aType.elementCount / aType.shape[aType.rank - 1]
-                    let flatA = try b.reshape(a, to: [rows, aType.shape[aType.rank - 1]])
-                    let flatG = try b.reshape(g, to: [rows, cType.shape[1]])
-                    dc = try b.matmul(transposed(flatA), flatG)
-                } else {
-                    dc = try unbroadcast(try b.matmul(transposed(a), g), to: cType.shape)
-                }
-            }
+            if wanted[1] { dc = try unbroadcast(try b.matmul(transposed(a), g), to: cType.shape) }
             return [da, dc]
         case let .convolution(attributes):
             let rule = ConvolutionVJP(builder: b, attributes: attributes)
