@@ -89,12 +89,6 @@ struct GEMMPlan: Sendable {
         }
     }
 
-    /// Plans `left x right -> output` for row-major operands.
-    init(left: TensorType, right: TensorType, output: TensorType, device: DeviceID) throws(BackendError) {
-        try self.init(left: StridedLayout(contiguous: left.shape), right: StridedLayout(contiguous: right.shape),
-                      leftCount: left.elementCount, rightCount: right.elementCount, output: output, device: device)
-    }
-
     /// Scratch the run needs: `f32` copies of both operands and the result for `f16`/`bf16`.
     var scratchByteCount: Int {
         dtype == .f16 || dtype == .bf16 ? (Self.aligned(leftCount) + Self.aligned(rightCount) + Self.aligned(outputCount)) * 4 : 0
