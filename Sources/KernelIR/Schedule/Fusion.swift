@@ -91,7 +91,7 @@ struct Analysis {
         var recomputation = Recomputation(parameterCount: parameterCount, valueCount: count)
         for (position, instruction) in graph.instructions.enumerated() {
             let index = parameterCount + position
-            recomputation.record(instruction, at: index, in: graph, isMaterialized: isMaterialized)
+            recomputation.record(instruction, at: index, isMaterialized: isMaterialized)
             if users[index].count > 1, !isCheap[index], !isMaterialized[index],
                !recomputation.isWorthRecomputing(instruction, at: index, users: users[index].count, in: graph) {
                 isMaterialized[index] = true

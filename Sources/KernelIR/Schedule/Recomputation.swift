@@ -37,7 +37,7 @@ struct Recomputation {
     }
 
     /// Notes what `instruction`, defining value `index`, reads once fused with its unmaterialized operands.
-    mutating func record(_ instruction: Instruction, at index: Int, in graph: Graph, isMaterialized: [Bool]) {
+    mutating func record(_ instruction: Instruction, at index: Int, isMaterialized: [Bool]) {
         guard !isMaterialized[index] else {
             materialize(index)
             return
