@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import KernelIR
 
 extension CPUExecutable {
@@ -29,9 +30,24 @@ extension CPUExecutable {
         }
         let direct = bindOutputsDirectly(arena, inputs: inputs, outputs: outputs)
         defer { for (entry, original) in direct.restore { arena.table[entry] = original } }
-        for (position, step) in steps.enumerated() {
+        var position = 0
+        var nextGroup = 0
+        while position < steps.count {
+            let step = steps[position]
             if let reason = faults.reason { throw .deviceLost(device, reason: "\(reason) (before kernel #\(position) '\(step.name)')") }
             let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            if nextGroup < groups.count, groups[nextGroup].steps.lowerBound == position {
+                let group = groups[nextGroup]
+                nextGroup += 1
+                let threadTimes = Self.launch(group, steps: steps, table: arena.table, pool: pool, timesMembers: profile != nil)
+                if let profile {
+                    // A group's kernels run interleaved: its time is shared in proportion to the thread time each took.
+                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start), total = Double(max(1, threadTimes.reduce(0, +)))
+                    for (member, time) in zip(group.steps, threadTimes) { profile.record(member, nanoseconds: UInt64(elapsed * Double(time) / total)) }
+                }
+                position = group.steps.upperBound
+                continue
+            }
             switch step {
             case let .loop(launch):
                 Self.launch(launch, table: arena.table, pool: pool)
@@ -39,6 +55,7 @@ extension CPUExecutable {
                 Self.launch(launch, arena: arena, pool: pool)
             }
             profile?.record(position, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
+            position += 1
         }
         if let reason = faults.reason { throw .deviceLost(device, reason: "\(reason) (before copying results)") }
         for (index, output) in schedule.outputs.enumerated() where direct.outputs.isEmpty || !direct.outputs[index] {
@@ -105,6 +122,57 @@ extension CPUExecutable {
             }
             base.deinitialize(count: launch.buffers.count)
         }
+    }
+
+    /// Runs `group`'s steps slice by slice: each thread takes whole slices and runs every step on them
+    /// in order. With `timesMembers`, returns the thread time each step took, summed over slices.
+    private static func launch(_ group: SliceGroup, steps: [CPUStep], table: UnsafeMutablePointer<UnsafeMutableRawPointer>,
+                               pool: WorkerPool, timesMembers: Bool) -> [UInt64] {
+        let members = Array(steps[group.steps])
+        let slices = group.slices
+        let memberTimes = Mutex([UInt64](repeating: 0, count: timesMembers ? members.count : 0))
+        var starts: [Int] = []
+        var buffers: [Int] = []
+        for step in members {
+            starts.append(buffers.count)
+            switch step {
+            case let .loop(launch): buffers += launch.buffers
+            case let .contraction(launch): buffers += launch.epilogue?.buffers ?? []
+            }
+        }
+        withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer.self, capacity: max(1, buffers.count)) { arguments in
+            guard let base = arguments.baseAddress else { return }
+            // Every member's buffer pointers, one after another, bound once for all slices.
+            for (position, buffer) in buffers.enumerated() { (base + position).initialize(to: table[buffer]) }
+            pool.parallelFor(0..<slices, minimumChunk: 1) { range in
+                var times = [UInt64](repeating: 0, count: timesMembers ? members.count : 0)
+                for slice in range {
+                    for (member, step) in members.enumerated() {
+                        let start = timesMembers ? DispatchTime.now().uptimeNanoseconds : 0
+                        let arguments = UnsafePointer(base + starts[member])
+                        switch step {
+                        case let .loop(launch):
+                            launch.kernel.run(arguments, range: Self.slice(slice, of: slices, elements: launch.elementCount))
+                        case let .contraction(launch):
+                            guard case let .matmul(plan) = launch.operation else { preconditionFailure("SliceGroup: only matmuls are sliced") }
+                            plan.runSlice(slice, of: slices, left: table[launch.left], right: table[launch.right], output: table[launch.result])
+                            if let epilogue = launch.epilogue {
+                                epilogue.kernel.run(arguments, range: Self.slice(slice, of: slices, elements: epilogue.elementCount))
+                            }
+                        }
+                        if timesMembers { times[member] += DispatchTime.now().uptimeNanoseconds - start }
+                    }
+                }
+                if timesMembers { memberTimes.withLock { totals in for (member, time) in times.enumerated() { totals[member] += time } } }
+            }
+            base.deinitialize(count: buffers.count)
+        }
+        return memberTimes.withLock { $0 }
+    }
+
+    /// The output elements of slice `slice` of `slices`.
+    private static func slice(_ slice: Int, of slices: Int, elements: Int) -> Range<Int> {
+        (slice * elements / slices)..<((slice + 1) * elements / slices)
     }
 
     private static func launch(_ launch: ContractionLaunch, arena: Arena, pool: WorkerPool) {

@@ -9,6 +9,8 @@ final class CPUExecutable: Executable, Profiled {
     let schedule: Schedule
     /// The kernels, in order.
     let steps: [CPUStep]
+    /// Runs of consecutive steps executed slice by slice, in order (``SliceGroup``).
+    let groups: [SliceGroup]
     /// Where slots and scratch lie in a run's arena.
     let layout: ArenaLayout
     /// Idle arenas.
@@ -94,6 +96,7 @@ final class CPUExecutable: Executable, Profiled {
         self.device = device
         self.schedule = schedule
         self.steps = steps
+        groups = SliceGroup.isEnabled ? SliceGroup.plan(steps, kernels: schedule.kernels) : []
         layout = ArenaLayout(inputCount: inputCount, slotByteCounts: schedule.slotByteCounts, resultScratchBytes: resultScratchBytes,
                              workScratchBytes: workScratchBytes, outputCount: schedule.outputs.count)
         arenas = ArenaPool(layout: layout, node: node)
