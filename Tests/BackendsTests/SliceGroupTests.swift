@@ -49,7 +49,7 @@ private func compiled(_ graph: Graph) throws -> (executable: CPUExecutable, sche
     // Scores, row maxima, exponentials, sums and probabilities form one chain; the product with the
     // values writes the slot the exponentials held at another size, which only a new group may do.
     #expect(group.steps == 0..<5, "\(schedule.text)")
-    #expect(group.slices == batch * heads || group.slices == batch)
+    #expect(group.slices > 1)
     let inputs = TestInputs.random(for: graph, seed: 11)
     expectMatches(try CPUTestDevice.shared().evaluate(executable, on: inputs), try Interpreter().run(graph, inputs: inputs),
                   reductionLength: tokens, "grouped attention")

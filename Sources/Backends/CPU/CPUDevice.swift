@@ -75,7 +75,7 @@ public final class CPUDevice: Device {
     ///   ``BackendError/notImplemented(_:_:)`` for contractions beyond OpenBLAS's integer range,
     ///   and the kernel compiler's ``BackendError/compilationFailed(_:kernel:log:source:)``.
     public func compile(_ schedule: Schedule) throws(BackendError) -> any Executable {
-        try CPUExecutable(schedule: schedule, device: id, node: node.node, makeLoopKernels: makeLoopKernels)
+        try CPUExecutable(schedule: schedule, device: id, node: node.node, threads: pool.threadCount, makeLoopKernels: makeLoopKernels)
     }
 
     /// Enqueues a run on the device's serial queue and returns at once; the event reports the

@@ -28,12 +28,12 @@ final class CPUExecutable: Executable, Profiled {
     static let inlineFLOPs = 1 << 16
     static let inlineBytes = 1 << 16
 
-    /// Plans `schedule` for `device`, whose memory is on NUMA `node`; `makeLoopKernels` builds the
-    /// loop, reduction and epilogue kernels in one call.
+    /// Plans `schedule` for `device`, whose memory is on NUMA `node` and whose pool runs `threads`
+    /// threads; `makeLoopKernels` builds the loop, reduction and epilogue kernels in one call.
     /// - Throws: ``BackendError/invalidProgram(_:_:)`` for a schedule whose kernels do not fit its
     ///   buffers, ``BackendError/notImplemented(_:_:)`` for contractions OpenBLAS cannot take, and
     ///   what `makeLoopKernels` throws.
-    init(schedule: Schedule, device: DeviceID, node: Int?, makeLoopKernels: LoopKernelFactory) throws(BackendError) {
+    init(schedule: Schedule, device: DeviceID, node: Int?, threads: Int, makeLoopKernels: LoopKernelFactory) throws(BackendError) {
         try Self.validate(schedule, device: device)
         let inputCount = schedule.inputTypes.count
         let resultScratchIndex = inputCount + schedule.slotByteCounts.count
@@ -96,7 +96,7 @@ final class CPUExecutable: Executable, Profiled {
         self.device = device
         self.schedule = schedule
         self.steps = steps
-        groups = SliceGroup.isEnabled ? SliceGroup.plan(steps, kernels: schedule.kernels) : []
+        groups = SliceGroup.isEnabled && threads > 1 ? SliceGroup.plan(steps, kernels: schedule.kernels, threads: threads) : []
         layout = ArenaLayout(inputCount: inputCount, slotByteCounts: schedule.slotByteCounts, resultScratchBytes: resultScratchBytes,
                              workScratchBytes: workScratchBytes, outputCount: schedule.outputs.count)
         arenas = ArenaPool(layout: layout, node: node)

@@ -19,9 +19,10 @@ struct SliceGroup: Sendable, Equatable {
     /// The slices each step is cut into.
     let slices: Int
 
-    /// Slice counts tried for a group: enough slices for every thread to take several, few enough
-    /// that each slice is a sizeable piece of work for the matrix library.
-    static let sliceCounts = 4...64
+    /// Slice counts tried for a group on `threads` threads: two to four slices per thread, so a
+    /// thread slowed by another process does not hold up the rest, while each slice stays a sizeable
+    /// piece of work for the matrix library (smaller slices measured slower on vdit-s).
+    static func sliceCounts(threads: Int) -> ClosedRange<Int> { (2 * threads)...(4 * threads) }
 
     /// Whether executables group steps: on unless `ACC_SLICE_GROUPS=0`, which runs every step alone
     /// (for comparing the two).
@@ -29,11 +30,11 @@ struct SliceGroup: Sendable, Equatable {
 
     /// The groups of `steps`, each `kernels[i]` the schedule kernel of `steps[i]`, in order; steps
     /// outside every group run alone.
-    static func plan(_ steps: [CPUStep], kernels: [Kernel]) -> [SliceGroup] {
+    static func plan(_ steps: [CPUStep], kernels: [Kernel], threads: Int) -> [SliceGroup] {
         var groups: [SliceGroup] = []
         var start = 0
         while start < steps.count {
-            let candidates = Self.candidateSliceCounts(of: kernels[start])
+            let candidates = Self.candidateSliceCounts(of: kernels[start], within: sliceCounts(threads: threads))
             var best: SliceGroup?
             for slices in candidates {
                 let end = Self.extent(from: start, slices: slices, steps: steps, kernels: kernels)
@@ -49,17 +50,17 @@ struct SliceGroup: Sendable, Equatable {
         return groups
     }
 
-    /// The products of the leading axes of `kernel`'s output (its matmul's result for a contraction)
-    /// within ``sliceCounts``, ascending.
-    static func candidateSliceCounts(of kernel: Kernel) -> [Int] {
+    /// The divisors within `counts` of the products of the leading axes of `kernel`'s output
+    /// (its matmul's result for a contraction), ascending.
+    static func candidateSliceCounts(of kernel: Kernel, within counts: ClosedRange<Int>) -> [Int] {
         let shape = kernel.contractionParts?.type.shape ?? kernel.body.resultTypes[0].shape
         var product = 1
-        var counts: [Int] = []
+        var candidates: Set<Int> = []
         for size in shape.dimensions.dropLast() {
             product *= size
-            if sliceCounts.contains(product), counts.last != product { counts.append(product) }
+            candidates.formUnion(counts.filter { product % $0 == 0 })
         }
-        return counts
+        return candidates.sorted()
     }
 
     /// The end of the longest run of steps from `start` that can run in `slices` slices together.

@@ -9,7 +9,7 @@ import KernelIR
 /// its consumer starts, without waiting for the other slices. The analysis follows the body's ops
 /// from the result back to the parameters: elementwise ops and reshapes keep slices in place; a
 /// permute, broadcast, reduction, slice, pad, reverse or concat keeps them when it leaves the axes
-/// that make up the slices (a prefix of the shape whose sizes multiply to `slices`) untouched. A
+/// that make up the slices (a prefix of the shape whose sizes multiply to a multiple of `slices`) untouched. A
 /// parameter read any other way is read whole.
 struct SliceReads {
     /// Per body parameter: `true` when every read of it is aligned (or there is none).
@@ -86,13 +86,13 @@ struct SliceReads {
         }
     }
 
-    /// The fewest leading axes of `shape` whose sizes multiply to `slices`: slice `g` is then the
-    /// elements whose index along those axes, flattened, is `g`. `nil` when no prefix does.
+    /// The fewest leading axes of `shape` whose sizes multiply to a multiple of `slices`: each slice
+    /// is then whole blocks of elements sharing their index along those axes. `nil` when no prefix does.
     static func sliceAxes(of shape: Shape, slices: Int) -> Int? {
         var product = 1
         for axis in 0...shape.rank {
-            if product == slices { return axis }
-            guard axis < shape.rank, product < slices else { return nil }
+            if product % slices == 0 { return axis }
+            guard axis < shape.rank, shape[axis] > 0 else { return nil }
             product *= shape[axis]
         }
         return nil

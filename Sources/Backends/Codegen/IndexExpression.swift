@@ -131,7 +131,39 @@ struct IndexExpression: Hashable, Sendable, CustomStringConvertible {
            case let .quotient(inner, innerDivisor) = remainder.terms[0].atom {
             return wholePart + inner.divided(by: innerDivisor * divisor)
         }
+        if let (scaled, step) = remainder.splitAtCommonStep(of: divisor) {
+            return wholePart + scaled.divided(by: divisor / step)
+        }
         return wholePart + IndexExpression(atom: .quotient(remainder, divisor: divisor))
+    }
+
+    /// `(s, a)` with `self = a s + r` for some `r` in `0..<a`, `a > 1` a divisor of `divisor` and `s`
+    /// an index: then `self / divisor = s / (divisor / a)`, and `self % divisor = a (s % (divisor / a)) + r`.
+    /// `a` is the common step of the terms with the largest coefficients, as in `(128 o + c) / 32768`
+    /// with `0 <= c < 128`, which is `o / 256`.
+    private func splitAtCommonStep(of divisor: Int) -> (scaled: IndexExpression, step: Int)? {
+        guard bounds.lower >= 0 else { return nil }
+        let byMagnitude = terms.sorted { Swift.abs($0.coefficient) > Swift.abs($1.coefficient) }
+        var step = divisor
+        for count in 1..<Swift.max(1, byMagnitude.count) {
+            step = Self.greatestCommonDivisor(step, byMagnitude[count - 1].coefficient)
+            guard step > 1 else { return nil }
+            let large = byMagnitude.prefix(count), small = byMagnitude.dropFirst(count)
+            let base = Self.floorDivide(constant, step)
+            let rest = IndexExpression(constant: constant - base * step, terms: Array(small))
+            let restBounds = rest.bounds
+            guard restBounds.lower >= 0, restBounds.upper < step else { continue }
+            let scaled = IndexExpression(constant: base, terms: large.map { Term(coefficient: $0.coefficient / step, atom: $0.atom) })
+            guard scaled.bounds.lower >= 0 else { return nil }
+            return (scaled, step)
+        }
+        return nil
+    }
+
+    static func greatestCommonDivisor(_ a: Int, _ b: Int) -> Int {
+        var (x, y) = (Swift.abs(a), Swift.abs(b))
+        while y != 0 { (x, y) = (y, x % y) }
+        return x
     }
 
     /// The remainder of division by a positive `modulus`.
@@ -148,6 +180,10 @@ struct IndexExpression: Hashable, Sendable, CustomStringConvertible {
         if base.constant == 0, base.terms.count == 1, base.terms[0].coefficient == 1,
            case let .remainder(inner, innerModulus) = base.terms[0].atom, innerModulus % modulus == 0 {
             return inner.modulo(modulus)
+        }
+        if let (scaled, step) = base.splitAtCommonStep(of: modulus) {
+            let rest = base + scaled * -step
+            return scaled.modulo(modulus / step) * step + rest
         }
         return IndexExpression(atom: .remainder(base, modulus: modulus))
     }

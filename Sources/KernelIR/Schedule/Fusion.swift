@@ -91,6 +91,12 @@ struct Analysis {
         var recomputation = Recomputation(parameterCount: parameterCount, valueCount: count)
         for (position, instruction) in graph.instructions.enumerated() {
             let index = parameterCount + position
+            // A view of a value materialized since the first pass (a matmul operand, a value with
+            // several users) is cheap now: recomputing it costs index arithmetic, not a copy.
+            if Analysis.isView(instruction.op) {
+                let operand = instruction.operands[0].index
+                isCheap[index] = isCheap[operand] || isMaterialized[operand] || Analysis.isLibraryOrReduction(graph, operand)
+            }
             recomputation.record(instruction, at: index, isMaterialized: isMaterialized)
             if users[index].count > 1, !isCheap[index], !isMaterialized[index],
                !recomputation.isWorthRecomputing(instruction, at: index, users: users[index].count, in: graph) {
@@ -104,6 +110,15 @@ struct Analysis {
         var absorbingRoots: Set<Int> = []
         for index in parameterCount..<count where isMaterialized[index] && Analysis.isLibrary(graph, index) {
             if let root = epilogueRoot(of: index), absorbingRoots.insert(root).inserted { self.isMaterialized[index] = false }
+        }
+    }
+
+    /// Whether `op` only moves or repeats its operand's elements, so a kernel can read it through
+    /// index arithmetic from wherever the operand lives.
+    static func isView(_ op: Op) -> Bool {
+        switch op {
+        case .reshape, .broadcast, .permute, .slice, .reverse, .stopGradient: true
+        case .unary, .binary, .compare, .select, .cast, .concat, .pad, .reduce, .matmul, .convolution, .iota, .constant, .random: false
         }
     }
 
