@@ -42,3 +42,15 @@ private func variable(_ name: String, _ extent: Int, level: Int = 1) -> IndexExp
     #expect(i.divided(by: 2).divided(by: 3).description == "(i / 6)")
     #expect((i * -1 + 9).bounds == (0, 9))
 }
+
+@Test func aSmallRemainderBelowACommonStepDropsOutOfQuotientsAndRemainders() {
+    // (128 o + r) / 32768 with 0 <= r < 128 is o / 256; the remainder keeps r whole.
+    let o = variable("o", 2048), c = variable("c", 384, level: 2)
+    let r = (c + -256).clamped(lower: 0, upper: 127)
+    let offset = o * 128 + r
+    #expect(offset.divided(by: 32768).description == "(o / 256)")
+    #expect(offset.modulo(32768).description == "128 * (o % 256) + acc_clamp(c - 256, 0, 127)")
+    // A remainder that can reach the step stays a quotient of the whole sum.
+    let wide = o * 128 + c
+    #expect(wide.divided(by: 32768).description == "((128 * o + c) / 32768)")
+}
