@@ -5,7 +5,8 @@
 /// - A value is *materialized* (written to a buffer by its own kernel) when it is a result, a
 ///   matmul or convolution output, a reduction, an operand of a matmul or convolution, or has more
 ///   than one user and is neither *cheap* nor worth recomputing in each of them (an elementwise
-///   expression of one full-size buffer and smaller ones: see ``Recomputation``).
+///   expression of one full-size buffer and smaller ones: see ``Recomputation``), unless every
+///   kernel that reads it reads its inputs anyway (``SharedInputInlining``).
 /// - *Cheap* values (constants, iota, and reshape/broadcast/permute/slice/reverse of inputs or
 ///   materialized values) are recomputed inside every kernel that uses them: they cost index arithmetic only.
 /// - Every other value is fused into the kernel of its single user, so a kernel is one loop nest
@@ -86,6 +87,7 @@ struct Analysis {
             }
             if case .convolution = instruction.op { for operand in instruction.operands { isMaterialized[operand.index] = true } }
         }
+        let required = isMaterialized
         // Values with several users: recomputed in each user's kernel when that reads no more than
         // writing and re-reading them would (``Recomputation``), materialized otherwise.
         var recomputation = Recomputation(parameterCount: parameterCount, valueCount: count)
@@ -104,7 +106,7 @@ struct Analysis {
                 recomputation.materialize(index)
             }
         }
-        self.isMaterialized = isMaterialized
+        self.isMaterialized = SharedInputInlining.inlined(graph, isMaterialized: isMaterialized, required: required)
         // A kernel holds one contraction: when several chains end at the same root (gradients of a
         // value used by several matmuls, summed), only the first contraction becomes its epilogue's.
         var absorbingRoots: Set<Int> = []
