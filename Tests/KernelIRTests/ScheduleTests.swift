@@ -86,3 +86,19 @@ func scheduledKernelFunctionMatchesTheGraph(_ file: String) throws {
     let schedule = Fusion.schedule(builder.build(returning: [y]))
     #expect(schedule.kernels.map(\.kind) == [.contraction, .loop])
 }
+
+@Test func theGeluDerivativeIsOneKernelOverTheBuffersItReads() throws {
+    // y = gelu(x) * g; the gradient of x is one elementwise expression of x and g, which autodiff
+    // splits into pieces with several users each: all of them fold into the kernel that returns it.
+    let builder = GraphBuilder(name: "gelu_gradient")
+    let x = builder.parameter(TensorType(.f32, [4, 64]), name: "x")
+    let g = builder.parameter(TensorType(.f32, [4, 64]), name: "g")
+    let forward = builder.build(returning: [try builder.reduce(.sum, builder.mul(builder.geluTanh(x), g), over: [0, 1])])
+    let graph = try Gradient.valueAndGrad(of: forward, wrt: ["x"]).optimized()
+    let schedule = Fusion.schedule(graph)
+    let gradient = try #require(schedule.kernels.last { $0.body.resultTypes[0] == TensorType(.f32, [4, 64]) })
+    #expect(schedule.kernels.count { $0.body.resultTypes[0] == TensorType(.f32, [4, 64]) } == 1, "\(schedule.text)")
+    #expect(Set(gradient.inputs) == [BufferID(index: 0), BufferID(index: 1)], "it reads x and g only")
+    let inputs = PrimitiveCase(name: graph.name, graph: graph, domain: .positive).inputs(seed: 5)
+    #expect(try Interpreter().run(schedule, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)))
+}
