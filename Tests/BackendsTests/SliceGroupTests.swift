@@ -68,6 +68,8 @@ private func compiled(_ graph: Graph) throws -> (executable: CPUExecutable, sche
     let reader = try #require(schedule.kernels.firstIndex { $0.kind == .reduction }, "\(schedule.text)")
     #expect(!executable.groups.isEmpty, "the matmul and its elementwise users group: \(schedule.text)")
     #expect(executable.groups.allSatisfy { !$0.steps.contains(reader) || $0.steps.lowerBound == reader }, "\(executable.groups)")
+    let results = Set(schedule.outputs.map(\.buffer.index))
+    #expect(executable.groups.allSatisfy { $0.scratch.allSatisfy { !results.contains($0.entry) } }, "a result never lives in scratch")
     let inputs = TestInputs.random(for: graph, seed: 12)
     expectMatches(try CPUTestDevice.shared().evaluate(executable, on: inputs), try Interpreter().run(graph, inputs: inputs),
                   reductionLength: 16, "grouped chain")
@@ -90,6 +92,7 @@ private func compiled(_ graph: Graph) throws -> (executable: CPUExecutable, sche
     let graph = try Gradient.valueAndGrad(of: builder.build(returning: [loss]), wrt: ["x", "w", "u"]).optimized()
     let (executable, schedule) = try compiled(graph)
     #expect(executable.groups.contains { $0.steps.count >= 3 }, "\(executable.groups) of \(schedule.kernels.count) kernels")
+    #expect(executable.groups.contains { !$0.scratch.isEmpty }, "the backward pass's temporaries live in per-slice scratch")
     let inputs = TestInputs.random(for: graph, seed: 13)
     expectMatches(try CPUTestDevice.shared().evaluate(executable, on: inputs), try Interpreter().run(graph, inputs: inputs),
                   reductionLength: batch * tokens, "grouped training step")

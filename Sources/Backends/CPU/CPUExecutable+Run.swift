@@ -39,7 +39,8 @@ extension CPUExecutable {
             if nextGroup < groups.count, groups[nextGroup].steps.lowerBound == position {
                 let group = groups[nextGroup]
                 nextGroup += 1
-                let threadTimes = Self.launch(group, steps: steps, table: arena.table, pool: pool, timesMembers: profile != nil)
+                let threadTimes = Self.launch(group, steps: steps, table: arena.table, scratch: arena.workScratch, threads: threads,
+                                              pool: pool, timesMembers: profile != nil)
                 if let profile {
                     // A group's kernels run interleaved: its time is shared in proportion to the thread time each took.
                     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start), total = Double(max(1, threadTimes.reduce(0, +)))
@@ -125,47 +126,59 @@ extension CPUExecutable {
     }
 
     /// Runs `group`'s steps slice by slice: each thread takes whole slices and runs every step on them
-    /// in order. With `timesMembers`, returns the thread time each step took, summed over slices.
+    /// in order, with the group's scratch buffers in a region of `scratch` it holds while it works.
+    /// With `timesMembers`, returns the thread time each step took, summed over slices.
     private static func launch(_ group: SliceGroup, steps: [CPUStep], table: UnsafeMutablePointer<UnsafeMutableRawPointer>,
-                               pool: WorkerPool, timesMembers: Bool) -> [UInt64] {
+                               scratch: UnsafeMutableRawPointer, threads: Int, pool: WorkerPool, timesMembers: Bool) -> [UInt64] {
         let members = Array(steps[group.steps])
         let slices = group.slices
         let memberTimes = Mutex([UInt64](repeating: 0, count: timesMembers ? members.count : 0))
+        // Every member's buffers, one after another: loop buffers, or left, right, result and the epilogue's.
         var starts: [Int] = []
-        var buffers: [Int] = []
+        var entries: [Int] = []
         for step in members {
-            starts.append(buffers.count)
+            starts.append(entries.count)
             switch step {
-            case let .loop(launch): buffers += launch.buffers
-            case let .contraction(launch): buffers += launch.epilogue?.buffers ?? []
+            case let .loop(launch): entries += launch.buffers
+            case let .contraction(launch): entries += [launch.left, launch.right, launch.result] + (launch.epilogue?.buffers ?? [])
             }
         }
-        withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer.self, capacity: max(1, buffers.count)) { arguments in
-            guard let base = arguments.baseAddress else { return }
-            // Every member's buffer pointers, one after another, bound once for all slices.
-            for (position, buffer) in buffers.enumerated() { (base + position).initialize(to: table[buffer]) }
-            pool.parallelFor(0..<slices, minimumChunk: 1) { range in
-                var times = [UInt64](repeating: 0, count: timesMembers ? members.count : 0)
+        let scratchByEntry = Dictionary(uniqueKeysWithValues: group.scratch.map { ($0.entry, $0) })
+        let scratchPositions = entries.indices.filter { scratchByEntry[entries[$0]] != nil }
+        let regions = Mutex(Array((0..<max(1, threads)).reversed()))
+        pool.parallelFor(0..<slices, minimumChunk: 1) { range in
+            guard let region = regions.withLock({ $0.popLast() }) else { preconditionFailure("SliceGroup: more slices in flight than threads") }
+            defer { regions.withLock { $0.append(region) } }
+            let regionBase = scratch + region * group.scratchBytes
+            var times = [UInt64](repeating: 0, count: timesMembers ? members.count : 0)
+            withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer.self, capacity: max(1, entries.count)) { arguments in
+                guard let base = arguments.baseAddress else { return }
+                for (position, entry) in entries.enumerated() { (base + position).initialize(to: table[entry]) }
                 for slice in range {
+                    // Scratch buffers seen through pointers moved back by `slice` slices.
+                    for position in scratchPositions {
+                        guard let buffer = scratchByEntry[entries[position]] else { continue }
+                        base[position] = regionBase + buffer.offset - slice * buffer.sliceBytes
+                    }
                     for (member, step) in members.enumerated() {
                         let start = timesMembers ? DispatchTime.now().uptimeNanoseconds : 0
-                        let arguments = UnsafePointer(base + starts[member])
+                        let buffers = base + starts[member]
                         switch step {
                         case let .loop(launch):
-                            launch.kernel.run(arguments, range: Self.slice(slice, of: slices, elements: launch.elementCount))
+                            launch.kernel.run(UnsafePointer(buffers), range: Self.slice(slice, of: slices, elements: launch.elementCount))
                         case let .contraction(launch):
                             guard case let .matmul(plan) = launch.operation else { preconditionFailure("SliceGroup: only matmuls are sliced") }
-                            plan.runSlice(slice, of: slices, left: table[launch.left], right: table[launch.right], output: table[launch.result])
+                            plan.runSlice(slice, of: slices, left: buffers[0], right: buffers[1], output: buffers[2])
                             if let epilogue = launch.epilogue {
-                                epilogue.kernel.run(arguments, range: Self.slice(slice, of: slices, elements: epilogue.elementCount))
+                                epilogue.kernel.run(UnsafePointer(buffers + 3), range: Self.slice(slice, of: slices, elements: epilogue.elementCount))
                             }
                         }
                         if timesMembers { times[member] += DispatchTime.now().uptimeNanoseconds - start }
                     }
                 }
-                if timesMembers { memberTimes.withLock { totals in for (member, time) in times.enumerated() { totals[member] += time } } }
+                base.deinitialize(count: entries.count)
             }
-            base.deinitialize(count: buffers.count)
+            if timesMembers { memberTimes.withLock { totals in for (member, time) in times.enumerated() { totals[member] += time } } }
         }
         return memberTimes.withLock { $0 }
     }

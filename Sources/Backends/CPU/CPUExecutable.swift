@@ -11,6 +11,8 @@ final class CPUExecutable: Executable, Profiled {
     let steps: [CPUStep]
     /// Runs of consecutive steps executed slice by slice, in order (``SliceGroup``).
     let groups: [SliceGroup]
+    /// Threads of the device's pool: slices of a group in flight at once, each with its scratch.
+    let threads: Int
     /// Where slots and scratch lie in a run's arena.
     let layout: ArenaLayout
     /// Idle arenas.
@@ -96,7 +98,12 @@ final class CPUExecutable: Executable, Profiled {
         self.device = device
         self.schedule = schedule
         self.steps = steps
-        groups = SliceGroup.isEnabled && threads > 1 ? SliceGroup.plan(steps, kernels: schedule.kernels, threads: threads) : []
+        groups = SliceGroup.isEnabled && threads > 1
+            ? SliceGroup.plan(steps, kernels: schedule.kernels, threads: threads, outputs: Set(schedule.outputs.map(\.buffer.index))) : []
+        // Grouped steps never use the contractions' working scratch (f32 matmuls only), so the
+        // groups' slices share its region: one slice's scratch per thread.
+        workScratchBytes = max(workScratchBytes, (groups.map(\.scratchBytes).max() ?? 0) * threads)
+        self.threads = threads
         layout = ArenaLayout(inputCount: inputCount, slotByteCounts: schedule.slotByteCounts, resultScratchBytes: resultScratchBytes,
                              workScratchBytes: workScratchBytes, outputCount: schedule.outputs.count)
         arenas = ArenaPool(layout: layout, node: node)

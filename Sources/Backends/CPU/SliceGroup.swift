@@ -18,6 +18,10 @@ struct SliceGroup: Sendable, Equatable {
     let steps: Range<Int>
     /// The slices each step is cut into.
     let slices: Int
+    /// Buffers that live only inside the group, kept slice by slice in scratch (``ScratchBuffer``).
+    var scratch: [ScratchBuffer] = []
+    /// Scratch bytes one slice in flight needs.
+    var scratchBytes: Int { scratch.last.map { $0.offset + $0.sliceBytes } ?? 0 }
 
     /// Slice counts tried for a group on `threads` threads: two to four slices per thread, so a
     /// thread slowed by another process does not hold up the rest, while each slice stays a sizeable
@@ -29,8 +33,8 @@ struct SliceGroup: Sendable, Equatable {
     static let isEnabled = ProcessInfo.processInfo.environment["ACC_SLICE_GROUPS"] != "0"
 
     /// The groups of `steps`, each `kernels[i]` the schedule kernel of `steps[i]`, in order; steps
-    /// outside every group run alone.
-    static func plan(_ steps: [CPUStep], kernels: [Kernel], threads: Int) -> [SliceGroup] {
+    /// outside every group run alone. `outputs` are the table entries holding the run's results.
+    static func plan(_ steps: [CPUStep], kernels: [Kernel], threads: Int, outputs: Set<Int>) -> [SliceGroup] {
         var groups: [SliceGroup] = []
         var start = 0
         while start < steps.count {
@@ -40,7 +44,8 @@ struct SliceGroup: Sendable, Equatable {
                 let end = Self.extent(from: start, slices: slices, steps: steps, kernels: kernels)
                 if end - start >= 2, end - start >= best?.steps.count ?? 0 { best = SliceGroup(steps: start..<end, slices: slices) }
             }
-            if let best {
+            if var best {
+                best.scratch = Self.scratchBuffers(of: best, steps: steps, kernels: kernels, outputs: outputs)
                 groups.append(best)
                 start = best.steps.upperBound
             } else {
