@@ -56,3 +56,20 @@ private func expectOneKernelMatching(_ graph: Graph, layouts: (left: Bool, right
     expectMatches(try device.evaluate(schedule, on: inputs), try Interpreter().run(graph, inputs: inputs),
                   reductionLength: Tolerance.reductionLength(of: graph), "copied view")
 }
+
+@Test func viewsWithAnAxisOfOneReachBLASWithLegalLeadingDimensions() throws {
+    // x^T dy for x of one feature (a [64, 1] column seen as a [1, 64] row), and w^T for a single output.
+    let builder = GraphBuilder(name: "thin")
+    let x = builder.parameter(TensorType(.f32, [64, 1]), name: "x")
+    let dy = builder.parameter(TensorType(.f32, [64, 32]), name: "dy")
+    let w = builder.parameter(TensorType(.f32, [32, 1]), name: "w")
+    let weightGradient = try builder.matmul(builder.permute(x, [1, 0]), dy)
+    let backward = try builder.matmul(dy, w)
+    let rowTimesColumn = try builder.matmul(builder.permute(w, [1, 0]), builder.permute(dy, [1, 0]))
+    let graph = builder.build(returning: [weightGradient, backward, rowTimesColumn])
+    let device = try CPUTestDevice.shared()
+    let schedule = Fusion.schedule(graph, options: device.fusionOptions)
+    let inputs = TestInputs.random(for: graph, seed: 8)
+    expectMatches(try device.evaluate(schedule, on: inputs), try Interpreter().run(graph, inputs: inputs),
+                  reductionLength: 64, "one-row and one-column views")
+}

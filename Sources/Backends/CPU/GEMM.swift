@@ -46,12 +46,28 @@ struct GEMMPlan: Sendable {
         let rank = output.rank
         let (m, n) = (output.shape[rank - 2], output.shape[rank - 1])
         let k = left.shape[left.shape.rank - 1]
+        // The stride along an axis of size 1 is never stepped, so it is set to what BLAS accepts for
+        // the other axis's layout: a [1, k] view of a column read row-major, a [m, 1] one column-major.
         func matrixStrides(_ layout: StridedLayout) -> (row: Int, column: Int) {
             let rank = layout.shape.rank
-            return (layout.strides[rank - 2], layout.strides[rank - 1])
+            let (rows, columns) = (layout.shape[rank - 2], layout.shape[rank - 1])
+            var (row, column) = (layout.strides[rank - 2], layout.strides[rank - 1])
+            if rows <= 1 { row = column == 1 ? max(1, columns) : 1 }
+            if columns <= 1 { column = row == 1 ? max(1, rows) : 1 }
+            return (row, column)
         }
         leftStrides = matrixStrides(left)
         rightStrides = matrixStrides(right)
+        // What BLAS checks of a leading dimension, checked here: a call it rejects computes nothing.
+        // Empty products never reach BLAS.
+        func isLegal(_ strides: (row: Int, column: Int), rows: Int, columns: Int) -> Bool {
+            guard rows > 0, columns > 0 else { return true }
+            return strides.column == 1 ? strides.row >= max(1, columns) : strides.row == 1 && strides.column >= max(1, rows)
+        }
+        guard output.elementCount == 0 || (isLegal(leftStrides, rows: output.shape[output.rank - 2], columns: k)
+                                           && isLegal(rightStrides, rows: k, columns: output.shape[output.rank - 1])) else {
+            throw .invalidProgram(device, .malformedGraph(function: "matmul", reason: "an operand's leading dimension is not one BLAS accepts"))
+        }
         let batchShape = Shape(Array(output.shape.dimensions.dropLast(2)))
         let leftBatch = Array(left.shape.dimensions.dropLast(2))
         let rightBatch = Array(right.shape.dimensions.dropLast(2))
