@@ -102,3 +102,22 @@ func scheduledKernelFunctionMatchesTheGraph(_ file: String) throws {
     let inputs = PrimitiveCase(name: graph.name, graph: graph, domain: .positive).inputs(seed: 5)
     #expect(try Interpreter().run(schedule, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)))
 }
+
+@Test func attentionProbabilitiesAreRecomputedForTheBackwardPassWhenAsked() throws {
+    let builder = GraphBuilder(name: "attention_step")
+    let q = builder.parameter(TensorType(.f32, [2, 16, 8]), name: "q")
+    let k = builder.parameter(TensorType(.f32, [2, 16, 8]), name: "k")
+    let v = builder.parameter(TensorType(.f32, [2, 16, 8]), name: "v")
+    let mixed = try builder.attention(query: q, key: k, value: v, heads: 2)
+    let forward = builder.build(returning: [try builder.reduce(.sum, builder.mul(mixed, mixed), over: [0, 1, 2])])
+    let graph = try Gradient.valueAndGrad(of: forward, wrt: ["q", "k", "v"]).optimized()
+    let plain = Fusion.schedule(graph)
+    let recomputing = Fusion.schedule(graph, options: Fusion.Options(recomputesForDistantUsers: true))
+    func recomputed(_ schedule: Schedule) -> [String] {
+        schedule.kernels.flatMap { $0.body.instructions.filter { $0.name.hasSuffix("_again") }.map(\.op.mnemonic) }
+    }
+    #expect(recomputed(plain).isEmpty)
+    #expect(recomputed(recomputing).contains("div"), "p = e / s again for the backward pass: \(recomputing.text)")
+    let inputs = PrimitiveCase(name: graph.name, graph: graph, domain: .positive).inputs(seed: 6)
+    #expect(try Interpreter().run(recomputing, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)))
+}

@@ -15,8 +15,9 @@ public final class CPUDevice: Device {
     public let info: DeviceInfo
     /// OpenBLAS reads views of buffers (transposes, head-split attention layouts, flattened
     /// batches) through its leading-dimension and transpose arguments, so such views feeding a
-    /// matmul are never copied.
-    public var fusionOptions: Fusion.Options { Fusion.Options(contractionsReadStridedOperands: true) }
+    /// matmul are never copied. With slice groups on, cheap values the backward pass reads again are
+    /// recomputed there, so both copies live in a group's scratch rather than in memory.
+    public var fusionOptions: Fusion.Options { Fusion.Options(contractionsReadStridedOperands: true, recomputesForDistantUsers: SliceGroup.isEnabled) }
     let node: CPUNode
     let pool: WorkerPool
     private let queue: DispatchQueue

@@ -12,6 +12,8 @@ struct GraphRewriter {
     private(set) var instructions: [Instruction] = []
     /// For each source value handled so far, the new value standing for it, or `nil` if dropped.
     private var replacements: [Value?]
+    /// The source value of the instruction the rule is looking at.
+    private(set) var sourceValue = Value(index: 0)
 
     private init(source: Graph) {
         self.source = source
@@ -22,7 +24,8 @@ struct GraphRewriter {
     /// Rewrites `graph` by applying `rule` to each instruction in order; see the type's documentation.
     static func rewriting(_ graph: Graph, _ rule: (inout GraphRewriter, Instruction) -> Value?) -> Graph {
         var rewriter = GraphRewriter(source: graph)
-        for instruction in graph.instructions {
+        for (position, instruction) in graph.instructions.enumerated() {
+            rewriter.sourceValue = Value(index: graph.parameters.count + position)
             let operands = instruction.operands.compactMap { rewriter.replacements[$0.index] }
             guard operands.count == instruction.operands.count else {
                 // It reads a dropped value, so no result depends on it either.
@@ -38,6 +41,9 @@ struct GraphRewriter {
         result.documentation = graph.documentation
         return result
     }
+
+    /// The new value standing for a source value handled so far, or `nil` when it was dropped.
+    func newValue(for value: Value) -> Value? { replacements[value.index] }
 
     /// The new value standing for a source value; results must not have been dropped.
     private func replacement(for value: Value) -> Value {

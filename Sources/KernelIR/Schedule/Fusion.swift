@@ -21,15 +21,23 @@ public enum Fusion {
         /// flag, instead of having the view copied into a buffer of its own.
         public var contractionsReadStridedOperands: Bool
 
-        /// Creates options; by default contractions read plain buffers only.
-        public init(contractionsReadStridedOperands: Bool = false) {
+        /// Whether cheap values read again far from where they are computed (attention probabilities,
+        /// activations kept for the backward pass) are computed a second time there
+        /// (``Rematerialization``): worth it on a device that keeps short-lived buffers out of memory,
+        /// as the CPU's slice groups do; elsewhere it only adds a kernel.
+        public var recomputesForDistantUsers: Bool
+
+        /// Creates options; by default contractions read plain buffers only and nothing is recomputed.
+        public init(contractionsReadStridedOperands: Bool = false, recomputesForDistantUsers: Bool = false) {
             self.contractionsReadStridedOperands = contractionsReadStridedOperands
+            self.recomputesForDistantUsers = recomputesForDistantUsers
         }
     }
 
     /// The schedule of `graph`, which must verify.
     public static func schedule(_ graph: Graph, options: Options = Options()) -> Schedule {
-        let graph = StopGradientElimination().run(graph)
+        let withoutStops = StopGradientElimination().run(graph)
+        let graph = options.recomputesForDistantUsers ? Rematerialization().run(withoutStops) : withoutStops
         let analysis = Analysis(graph, options: options)
         var kernels: [(root: Int, kernel: Kernel.Kind, body: Graph, inputs: [Int])] = []
         for index in graph.parameters.count..<graph.valueCount where analysis.isMaterialized[index] {
