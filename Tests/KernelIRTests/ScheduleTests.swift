@@ -121,3 +121,19 @@ func scheduledKernelFunctionMatchesTheGraph(_ file: String) throws {
     let inputs = PrimitiveCase(name: graph.name, graph: graph, domain: .positive).inputs(seed: 6)
     #expect(try Interpreter().run(recomputing, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)))
 }
+
+@Test func aProductReadOnlyTransposedIsComputedTransposedWhereViewsAreFree() throws {
+    // The key gradient of attention: q^T dS read as [b, n, d] becomes dS^T q.
+    let builder = GraphBuilder(name: "key_gradient")
+    let q = builder.parameter(TensorType(.f32, [3, 12, 4]), name: "q")
+    let scores = builder.parameter(TensorType(.f32, [3, 12, 12]), name: "scores")
+    let gradient = try builder.matmul(builder.permute(q, [0, 2, 1]), scores)
+    let graph = builder.build(returning: [try builder.exp(builder.permute(gradient, [0, 2, 1]))])
+    let schedule = Fusion.schedule(graph, options: Fusion.Options(contractionsReadStridedOperands: true))
+    let product = try #require(schedule.kernels.first { $0.kind == .contraction })
+    #expect(product.body.resultTypes[0].shape == [3, 12, 4], "\(schedule.text)")
+    #expect(Fusion.schedule(graph).kernels.first { $0.kind == .contraction }?.body.resultTypes[0].shape == [3, 4, 12])
+    let inputs = PrimitiveCase(name: graph.name, graph: graph, domain: .positive).inputs(seed: 7)
+    let got = try Interpreter().run(schedule, inputs: inputs)[0].scalars, want = try Interpreter().run(graph, inputs: inputs)[0].scalars
+    #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+}

@@ -18,7 +18,8 @@ public enum Fusion {
     public struct Options: Hashable, Sendable {
         /// Whether a matmul may read an operand that is a view of a buffer (reshapes and at most
         /// one permute, ``StridedLayout``) through strides, BLAS's leading dimension and transpose
-        /// flag, instead of having the view copied into a buffer of its own.
+        /// flag, instead of having the view copied into a buffer of its own. Products read only
+        /// transposed are then computed transposed (``ProductTransposition``).
         public var contractionsReadStridedOperands: Bool
 
         /// Whether cheap values read again far from where they are computed (attention probabilities,
@@ -36,8 +37,10 @@ public enum Fusion {
 
     /// The schedule of `graph`, which must verify.
     public static func schedule(_ graph: Graph, options: Options = Options()) -> Schedule {
-        let withoutStops = StopGradientElimination().run(graph)
-        let graph = options.recomputesForDistantUsers ? Rematerialization().run(withoutStops) : withoutStops
+        var graph = StopGradientElimination().run(graph)
+        // Transposed operands cost nothing where contractions read views in place.
+        if options.contractionsReadStridedOperands { graph = ProductTransposition().run(graph) }
+        if options.recomputesForDistantUsers { graph = Rematerialization().run(graph) }
         let analysis = Analysis(graph, options: options)
         var kernels: [(root: Int, kernel: Kernel.Kind, body: Graph, inputs: [Int])] = []
         for index in graph.parameters.count..<graph.valueCount where analysis.isMaterialized[index] {
