@@ -5,14 +5,16 @@ import KernelIR
 /// runs every step of the group on it, so what one step writes is still in the core's cache when
 /// the next reads it, and the group waits for the other threads once instead of once per step.
 ///
-/// An attention block is the case in point: per head, the scores, their row maxima, exponentials,
-/// sums and probabilities, and the product with the values, 256 KiB each, stay in a core's L2
-/// rather than making six trips through memory for all heads at once.
+/// A transformer block is the case in point: its forward pass, or its attention backward, works
+/// sample by sample, so one thread can take a few samples through the scores, softmax, products and
+/// normalizations while the other takes the next few, and the temporaries of those samples stay in
+/// the thread's scratch (``ScratchBuffer``) instead of making trips through memory.
 ///
 /// Slice `g` of `slices` is the `g`-th of `slices` equal runs of a step's output elements (of its
 /// rows, for a matmul). Steps join a group only while this is safe: every buffer a member writes and
 /// a later member reads is read slice-aligned (``SliceReads``, ``GEMMPlan/operandSpans(ofSlice:of:)``),
-/// and no member writes a buffer an earlier member touched (a slot reused by the memory plan).
+/// and a member writes a buffer an earlier member touched (a slot reused by the memory plan) only
+/// when every earlier access to it was slice-aligned at the size it writes.
 struct SliceGroup: Sendable, Equatable {
     /// The steps, by position in the executable.
     let steps: Range<Int>
