@@ -99,8 +99,7 @@ func scheduledKernelFunctionMatchesTheGraph(_ file: String) throws {
     let gradient = try #require(schedule.kernels.last { $0.body.resultTypes[0] == TensorType(.f32, [4, 64]) })
     #expect(schedule.kernels.count { $0.body.resultTypes[0] == TensorType(.f32, [4, 64]) } == 1, "\(schedule.text)")
     #expect(Set(gradient.inputs) == [BufferID(index: 0), BufferID(index: 1)], "it reads x and g only")
-    let inputs = PrimitiveCase(name: graph.name, graph: graph, domain: .positive).inputs(seed: 5)
-    #expect(try Interpreter().run(schedule, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)))
+    try expectSameResults(schedule, graph, seed: 5)
 }
 
 @Test func attentionProbabilitiesAreRecomputedForTheBackwardPassWhenAsked() throws {
@@ -118,8 +117,7 @@ func scheduledKernelFunctionMatchesTheGraph(_ file: String) throws {
     }
     #expect(recomputed(plain).isEmpty)
     #expect(recomputed(recomputing).contains("div"), "p = e / s again for the backward pass: \(recomputing.text)")
-    let inputs = PrimitiveCase(name: graph.name, graph: graph, domain: .positive).inputs(seed: 6)
-    #expect(try Interpreter().run(recomputing, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)))
+    try expectSameResults(recomputing, graph, seed: 6)
 }
 
 @Test func aProductReadOnlyTransposedIsComputedTransposedWhereViewsAreFree() throws {
@@ -136,4 +134,11 @@ func scheduledKernelFunctionMatchesTheGraph(_ file: String) throws {
     let inputs = PrimitiveCase(name: graph.name, graph: graph, domain: .positive).inputs(seed: 7)
     let got = try Interpreter().run(schedule, inputs: inputs)[0].scalars, want = try Interpreter().run(graph, inputs: inputs)[0].scalars
     #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+}
+
+/// `schedule` run in the interpreter gives exactly what `graph` gives, on positive inputs from `seed`.
+private func expectSameResults(_ schedule: Schedule, _ graph: Graph, seed: Int,
+                               sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+    let inputs = PrimitiveCase(name: graph.name, graph: graph, domain: .positive).inputs(seed: seed)
+    #expect(try Interpreter().run(schedule, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)), sourceLocation: sourceLocation)
 }

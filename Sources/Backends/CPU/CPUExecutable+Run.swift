@@ -130,21 +130,10 @@ extension CPUExecutable {
     /// With `timesMembers`, returns the thread time each step took, summed over slices.
     private static func launch(_ group: SliceGroup, steps: [CPUStep], table: UnsafeMutablePointer<UnsafeMutableRawPointer>,
                                scratch: UnsafeMutableRawPointer, threads: Int, pool: WorkerPool, timesMembers: Bool) -> [UInt64] {
-        let members = Array(steps[group.steps])
+        let members = steps[group.steps]
         let slices = group.slices
+        let (entries, starts) = (group.arguments, group.argumentStarts)
         let memberTimes = Mutex([UInt64](repeating: 0, count: timesMembers ? members.count : 0))
-        // Every member's buffers, one after another: loop buffers, or left, right, result and the epilogue's.
-        var starts: [Int] = []
-        var entries: [Int] = []
-        for step in members {
-            starts.append(entries.count)
-            switch step {
-            case let .loop(launch): entries += launch.buffers
-            case let .contraction(launch): entries += [launch.left, launch.right, launch.result] + (launch.epilogue?.buffers ?? [])
-            }
-        }
-        let scratchByEntry = Dictionary(uniqueKeysWithValues: group.scratch.map { ($0.entry, $0) })
-        let scratchPositions = entries.indices.filter { scratchByEntry[entries[$0]] != nil }
         let regions = Mutex(Array((0..<max(1, threads)).reversed()))
         pool.parallelFor(0..<slices, minimumChunk: 1) { range in
             guard let region = regions.withLock({ $0.popLast() }) else { preconditionFailure("SliceGroup: more slices in flight than threads") }
@@ -156,9 +145,8 @@ extension CPUExecutable {
                 for (position, entry) in entries.enumerated() { (base + position).initialize(to: table[entry]) }
                 for slice in range {
                     // Scratch buffers seen through pointers moved back by `slice` slices.
-                    for position in scratchPositions {
-                        guard let buffer = scratchByEntry[entries[position]] else { continue }
-                        base[position] = regionBase + buffer.offset - slice * buffer.sliceBytes
+                    for argument in group.scratchArguments {
+                        base[argument.position] = regionBase + argument.buffer.offset - slice * argument.buffer.sliceBytes
                     }
                     for (member, step) in members.enumerated() {
                         let start = timesMembers ? DispatchTime.now().uptimeNanoseconds : 0

@@ -24,6 +24,19 @@ struct SliceGroup: Sendable, Equatable {
     var scratch: [ScratchBuffer] = []
     /// Scratch bytes one slice in flight needs.
     var scratchBytes: Int { scratch.last.map { $0.offset + $0.sliceBytes } ?? 0 }
+    /// Table entries of every member's buffers, member after member: a loop's buffers, or a
+    /// contraction's left, right and result followed by its epilogue's buffers.
+    private(set) var arguments: [Int] = []
+    /// Where each member's buffers start in ``arguments``.
+    private(set) var argumentStarts: [Int] = []
+    /// The positions in ``arguments`` that name a scratch buffer, with that buffer.
+    private(set) var scratchArguments: [ScratchArgument] = []
+
+    /// A position in ``arguments`` that each slice points into its scratch region.
+    struct ScratchArgument: Sendable, Equatable {
+        let position: Int
+        let buffer: ScratchBuffer
+    }
 
     /// Slice counts tried for a group on `threads` threads: two to four slices per thread, so a
     /// thread slowed by another process does not hold up the rest, while each slice stays a sizeable
@@ -48,6 +61,7 @@ struct SliceGroup: Sendable, Equatable {
             }
             if var best {
                 best.scratch = Self.scratchBuffers(of: best, steps: steps, kernels: kernels, outputs: outputs)
+                best.bindArguments(steps)
                 groups.append(best)
                 start = best.steps.upperBound
             } else {
@@ -55,6 +69,21 @@ struct SliceGroup: Sendable, Equatable {
             }
         }
         return groups
+    }
+
+    /// Lays out the members' buffers once, so a launch only binds pointers.
+    private mutating func bindArguments(_ steps: [CPUStep]) {
+        for step in steps[self.steps] {
+            argumentStarts.append(arguments.count)
+            switch step {
+            case let .loop(launch): arguments += launch.buffers
+            case let .contraction(launch): arguments += [launch.left, launch.right, launch.result] + (launch.epilogue?.buffers ?? [])
+            }
+        }
+        let byEntry = Dictionary(uniqueKeysWithValues: scratch.map { ($0.entry, $0) })
+        scratchArguments = arguments.indices.compactMap { position in
+            byEntry[arguments[position]].map { ScratchArgument(position: position, buffer: $0) }
+        }
     }
 
     /// The divisors within `counts` of the products of the leading axes of `kernel`'s output
