@@ -175,3 +175,20 @@ func openCLSourceParsesAsOpenCLC() throws {
     let wrong = zip(result[0].scalars, input.scalars).enumerated().first { $0.element.0 != $0.element.1 * 0.5 + 0.25 }
     #expect(wrong == nil, "element \(wrong?.offset ?? -1) is \(wrong?.element.0 ?? 0)")
 }
+
+@Test func rowsAssembledFromPaddedHeadsRunInContiguousSegments() throws {
+    // Attention's q, k and v gradients, [batch, heads, tokens, head width] each, merged into one
+    // [batch, tokens, 3 * width] gradient by padding and adding, as the autodiff of a split writes it.
+    let builder = GraphBuilder(name: "qkv_gradient")
+    let gradients = (0..<3).map { builder.parameter(TensorType(.f32, [2, 4, 8, 8]), name: "g\($0)") }
+    var terms: [Value] = []
+    for (part, gradient) in gradients.enumerated() {
+        let rows = try builder.reshape(builder.permute(gradient, [0, 2, 1, 3]), to: [2, 8, 32])
+        terms.append(try builder.pad(rows, low: [0, 0, 32 * part], high: [0, 0, 64 - 32 * part]))
+    }
+    let graph = builder.build(returning: [try builder.add(builder.add(terms[0], terms[1]), terms[2])])
+    let source = try kernelFunctions(LoopKernelHarness.compiler().source(for: Fusion.schedule(graph)))
+    #expect(source.contains("for (long c = c_first; c < c_last; ++c) {"), "\(source)")
+    #expect(!source.contains("acc_clamp") && !source.contains("c_tile"), "no segment clamps or gathers: \(source)")
+    try LoopKernelHarness.check(graph, inputs: LoopKernelHarness.inputs(for: graph, seed: 5), named: "qkv gradient", exact: true)
+}

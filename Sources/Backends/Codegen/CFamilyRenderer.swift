@@ -164,8 +164,12 @@ public struct CFamilyRenderer: Sendable {
         statements.append("for (long i = begin; i < end;) {")
         // A row reading memory with a stride along c (a transpose) runs in square tiles when whole
         // rows are in range, so each cache line read serves a tile's rows.
+        let readsAcrossColumns = rows.indexUses.contains(where: { !$0.isContiguous(along: "c") })
+        if readsAcrossColumns, let segmented = try segmentedRowLoop(kernel, innerAxis: innerAxis) {
+            return segmented
+        }
         let tile = Self.transposeTile
-        if rows.indexUses.contains(where: { !$0.isContiguous(along: "c") }) && type.elementCount / extent >= tile {
+        if readsAcrossColumns && type.elementCount / extent >= tile {
             statements += [
                 "const long o_first = i / \(extent);",
                 "if (i == o_first * \(extent) && (o_first + \(tile)) * \(extent) <= end) {",
