@@ -11,7 +11,7 @@ private func expectOneKernelMatching(_ graph: Graph, layouts: (left: Bool, right
     let schedule = Fusion.schedule(graph, options: device.fusionOptions)
     #expect(schedule.kernels.count == 1, "\(comment): the views are copied: \(schedule.text)", sourceLocation: sourceLocation)
     let parts = try #require(schedule.kernels.first?.contractionParts)
-    #expect(parts.operandLayouts.map(\.isContiguous) == [!layouts.left, !layouts.right], "\(comment)", sourceLocation: sourceLocation)
+    #expect(parts.operandLayouts.map(\.isContiguous) == [!layouts.left, !layouts.right], "\(comment) \(parts.operandLayouts)", sourceLocation: sourceLocation)
     let inputs = TestInputs.random(for: graph, seed: 6)
     expectMatches(try device.evaluate(schedule, on: inputs), try Interpreter().run(graph, inputs: inputs),
                   reductionLength: Tolerance.reductionLength(of: graph), comment, sourceLocation: sourceLocation)
@@ -72,4 +72,17 @@ private func expectOneKernelMatching(_ graph: Graph, layouts: (left: Bool, right
     let inputs = TestInputs.random(for: graph, seed: 8)
     expectMatches(try device.evaluate(schedule, on: inputs), try Interpreter().run(graph, inputs: inputs),
                   reductionLength: 64, "one-row and one-column views")
+}
+
+@Test func theThirdsOfOneProjectionAreReadInPlace() throws {
+    // q, k and v as slices of one [batch, tokens, 3 d] projection, split into heads: read through an
+    // offset into the projection's buffer, not copied out of it.
+    let builder = GraphBuilder(name: "qkv_scores")
+    let qkv = builder.parameter(TensorType(.f32, [2, 40, 48]), name: "qkv")
+    func head(_ third: Int, _ permutation: [Int]) throws -> Value {
+        let part = try builder.slice(qkv, start: [0, 0, 16 * third], limit: [2, 40, 16 * third + 16])
+        return try builder.permute(builder.reshape(part, to: [2, 40, 2, 8]), permutation)
+    }
+    let scores = try builder.matmul(head(0, [0, 2, 1, 3]), head(1, [0, 2, 3, 1]))
+    try expectOneKernelMatching(builder.build(returning: [scores]), layouts: (true, true), "q_h k_h^T from one projection")
 }

@@ -79,13 +79,13 @@ struct GEMMPlan: Sendable {
         outputCount = output.elementCount
         if rightBatch.reduce(1, *) == 1, leftBatch.reduce(1, *) == batchShape.elementCount, left.isContiguous {
             rows = batchShape.elementCount * m
-            offsets = [(0, 0)]
+            offsets = [(0, right.offset)]
         } else {
             rows = m
             let batchStrides = batchShape.strides
             func offset(_ layout: StridedLayout, _ batch: [Int], _ batchIndex: [Int]) -> Int {
                 let skipped = batchIndex.count - batch.count
-                var offset = 0
+                var offset = layout.offset
                 for (axis, size) in batch.enumerated() where size != 1 { offset += batchIndex[axis + skipped] * layout.strides[axis] }
                 return offset
             }
