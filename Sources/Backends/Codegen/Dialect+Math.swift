@@ -66,19 +66,15 @@ extension Dialect {
             return acc_madd(scale, acc_expm1_reduced(r), scale);
         }
 
-        /* Beyond [-104, 89] a float's e^x is 0 or infinity; NaN stays NaN through the arithmetic. The clamp and the
-           widening to double work on the bits (a subnormal x widens to a signed zero: e^x rounds to 1 either way), so
-           the loop holds no floating-point operation that GCC would have to move under a branch, which it may not
-           do with trapping math; with float compares or a (double) conversion there, exp loops stayed scalar. */
+        /* Beyond [-104, 89] a float's e^x is 0 or infinity; NaN stays NaN through the arithmetic. The clamp is
+           integer selects on the bits and the widening is unconditional, so the loop holds no floating-point
+           operation that GCC would have to move under a branch, which it may not do with trapping math (with
+           float compares there, exp loops stayed scalar). */
         \(inline)float acc_exp_f32(float x) {
             const uint32_t bits = acc_bits(x), magnitude = bits & 0x7FFFFFFFu, sign = bits & 0x80000000u;
             const uint32_t limit = sign ? 0x42D00000u /* 104 */ : 0x42B20000u /* 89 */;
             const uint32_t clamped = (magnitude > limit) & (magnitude <= 0x7F800000u) ? (sign | limit) : bits;
-            const uint32_t exponent = (clamped >> 23) & 0xFFu;
-            const uint64_t wideExponent = exponent == 0xFFu ? 0x7FFu : exponent + 896u;
-            const uint64_t wide = (uint64_t)sign << 32
-                | (exponent == 0u ? 0u : wideExponent << 52 | (uint64_t)(clamped & 0x007FFFFFu) << 29);
-            return (float)acc_exp_wide(acc_double(wide));
+            return (float)acc_exp_wide((double)acc_float(clamped));
         }
 
         /* log x = e ln2 + 2 atanh(s), x = m 2^e with m in [sqrt(1/2), sqrt(2)), s = (m - 1) / (m + 1),
