@@ -192,3 +192,13 @@ func openCLSourceParsesAsOpenCLC() throws {
     #expect(!source.contains("acc_clamp") && !source.contains("c_tile"), "no segment clamps or gathers: \(source)")
     try LoopKernelHarness.check(graph, inputs: LoopKernelHarness.inputs(for: graph, seed: 5), named: "qkv gradient", exact: true)
 }
+
+@Test func shortRowsTakeInTheAxesBeforeThemWhileReadsStayContiguous() throws {
+    // Swapping the two outer axes keeps [4, 5] blocks whole: rows of 20 elements, not of 5.
+    let builder = GraphBuilder(name: "swap_outer")
+    let x = builder.parameter(TensorType(.f32, [2, 3, 4, 5]), name: "x")
+    let graph = builder.build(returning: [try builder.permute(x, [1, 0, 2, 3])])
+    let source = try kernelFunctions(LoopKernelHarness.compiler().source(for: Fusion.schedule(graph)))
+    #expect(source.contains("const long o = i / 20;"), "\(source)")
+    try LoopKernelHarness.check(graph, inputs: LoopKernelHarness.inputs(for: graph, seed: 6), named: "outer swap", exact: true)
+}

@@ -149,13 +149,18 @@ public struct CFamilyRenderer: Sendable {
                 + ["out[i] = \(stored);", "}"]
             return assemble(kernel, tables: flat.tables, statements: statements)
         }
-        // Rows of the innermost non-unit axis: o counts rows, c runs along the row.
-        let extent = shape[innerAxis]
-        let row = IndexExpression(IndexExpression.Variable(name: "o", extent: type.elementCount / extent, level: 1))
-        let column = IndexExpression(IndexExpression.Variable(name: "c", extent: extent, level: 2))
-        let index = IndexExpression.decomposed(row, in: Shape(Array(shape.dimensions[..<innerAxis])))
-            + [column] + [IndexExpression](repeating: IndexExpression(0), count: shape.rank - innerAxis - 1)
-        var rows = lowering(kernel, levels: 3)
+        // Rows of the trailing axes from the innermost non-unit one: o counts rows, c runs along the row.
+        // Short rows take in the axes before them while every read stays contiguous along c, so a
+        // permute that keeps small inner blocks together (a patchify) loops over runs, not triples.
+        var firstColumnAxis = innerAxis
+        var (index, rows) = try rowIndex(kernel, firstColumnAxis: innerAxis)
+        while Self.columnCount(shape, from: firstColumnAxis) < Self.shortRow, firstColumnAxis > 0 {
+            let wider = try rowIndex(kernel, firstColumnAxis: firstColumnAxis - 1)
+            guard wider.rows.indexUses.allSatisfy({ $0.isContiguous(along: "c") }) else { break }
+            firstColumnAxis -= 1
+            (index, rows) = wider
+        }
+        let extent = Self.columnCount(shape, from: firstColumnAxis)
         let element = try rows.value(root, at: index)
         let offset = IndexExpression.linearized(index, in: shape)
         let store = "out[\(offset)] = \(rows.stored(element.text, type.dtype));"
@@ -165,7 +170,7 @@ public struct CFamilyRenderer: Sendable {
         // A row reading memory with a stride along c (a transpose) runs in square tiles when whole
         // rows are in range, so each cache line read serves a tile's rows.
         let readsAcrossColumns = rows.indexUses.contains(where: { !$0.isContiguous(along: "c") })
-        if readsAcrossColumns, let segmented = try segmentedRowLoop(kernel, innerAxis: innerAxis) {
+        if readsAcrossColumns, firstColumnAxis == innerAxis, let segmented = try segmentedRowLoop(kernel, innerAxis: innerAxis) {
             return segmented
         }
         let tile = Self.transposeTile
@@ -188,6 +193,30 @@ public struct CFamilyRenderer: Sendable {
         statements += rows.blocks[1] + pragma + ["for (long c = c_begin; c < c_end; ++c) {"] + rows.blocks[2]
         statements += [store, "}", "i = o * \(extent) + c_end;", "}"]
         return assemble(kernel, tables: rows.tables, statements: statements)
+    }
+}
+
+extension CFamilyRenderer {
+    /// Rows shorter than this try to take in the axes before them (``loopFunction``).
+    static let shortRow = 16
+
+    /// The elements of `shape` from axis `first` on: the length of a row that starts there.
+    static func columnCount(_ shape: Shape, from first: Int) -> Int {
+        shape.dimensions[first...].reduce(1, *)
+    }
+
+    /// The output index of a kernel whose rows are the axes from `firstColumnAxis` on (row `o`,
+    /// column `c`), with a lowering that has evaluated the kernel's result there.
+    func rowIndex(_ kernel: Kernel, firstColumnAxis: Int) throws(BackendError) -> (index: [IndexExpression], rows: ScalarLowering) {
+        let shape = kernel.body.resultTypes[0].shape
+        let extent = Self.columnCount(shape, from: firstColumnAxis)
+        let row = IndexExpression(IndexExpression.Variable(name: "o", extent: shape.elementCount / extent, level: 1))
+        let column = IndexExpression(IndexExpression.Variable(name: "c", extent: extent, level: 2))
+        let index = IndexExpression.decomposed(row, in: Shape(Array(shape.dimensions[..<firstColumnAxis])))
+            + IndexExpression.decomposed(column, in: Shape(Array(shape.dimensions[firstColumnAxis...])))
+        var rows = lowering(kernel, levels: 3)
+        _ = try rows.value(kernel.body.results[0], at: index)
+        return (index, rows)
     }
 }
 
