@@ -86,3 +86,12 @@ private func expectOneKernelMatching(_ graph: Graph, layouts: (left: Bool, right
     let scores = try builder.matmul(head(0, [0, 2, 1, 3]), head(1, [0, 2, 3, 1]))
     try expectOneKernelMatching(builder.build(returning: [scores]), layouts: (true, true), "q_h k_h^T from one projection")
 }
+
+@Test func aBatchSlicedOutOfABufferIsOneProductFromAnOffset() throws {
+    // The last two of four samples times a weight: row-major from an offset, so one flattened product.
+    let builder = GraphBuilder(name: "later_samples")
+    let x = builder.parameter(TensorType(.f32, [4, 30, 24]), name: "x")
+    let w = builder.parameter(TensorType(.f32, [24, 20]), name: "w")
+    let product = try builder.matmul(builder.slice(x, start: [2, 0, 0], limit: [4, 30, 24]), w)
+    try expectOneKernelMatching(builder.build(returning: [product]), layouts: (true, false), "x[2...] w")
+}

@@ -15,6 +15,33 @@ enum CPUStep: Sendable {
         case let .contraction(launch): launch.name
         }
     }
+
+    /// The table entries the step's code takes, in order: a loop's inputs and output, or a
+    /// contraction's left, right and result followed by its epilogue's inputs and output.
+    var arguments: [Int] {
+        switch self {
+        case let .loop(launch): launch.buffers
+        case let .contraction(launch): [launch.left, launch.right, launch.result] + (launch.epilogue?.buffers ?? [])
+        }
+    }
+
+    /// Whether the step reads `entry` before it writes it (`true`), writes it first (`false`), or
+    /// does neither (`nil`).
+    func readsFirst(_ entry: Int) -> Bool? {
+        var runs: [(reads: ArraySlice<Int>, write: Int)]
+        switch self {
+        case let .loop(launch):
+            runs = [(launch.buffers.dropLast(), launch.buffers[launch.buffers.count - 1])]
+        case let .contraction(launch):
+            runs = [([launch.left, launch.right], launch.result)]
+            if let epilogue = launch.epilogue { runs.append((epilogue.buffers.dropLast(), epilogue.buffers[epilogue.buffers.count - 1])) }
+        }
+        for run in runs {
+            if run.reads.contains(entry) { return true }
+            if run.write == entry { return false }
+        }
+        return nil
+    }
 }
 
 /// A ``LoopKernel`` with its buffers and how to split it.

@@ -77,9 +77,9 @@ struct GEMMPlan: Sendable {
         self.leftCount = leftCount
         self.rightCount = rightCount
         outputCount = output.elementCount
-        if rightBatch.reduce(1, *) == 1, leftBatch.reduce(1, *) == batchShape.elementCount, left.isContiguous {
+        if rightBatch.reduce(1, *) == 1, leftBatch.reduce(1, *) == batchShape.elementCount, left.isRowMajor {
             rows = batchShape.elementCount * m
-            offsets = [(0, right.offset)]
+            offsets = [(left.offset, right.offset)]
         } else {
             rows = m
             let batchStrides = batchShape.strides

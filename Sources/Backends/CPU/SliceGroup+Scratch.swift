@@ -51,18 +51,7 @@ extension SliceGroup {
     /// it and it holds one of the run's `outputs`.
     private static func isLive(_ entry: Int, after start: Int, in steps: [CPUStep], outputs: Set<Int>) -> Bool {
         for step in steps[start...] {
-            switch step {
-            case let .loop(launch):
-                if launch.buffers.dropLast().contains(entry) { return true }
-                if launch.buffers.last == entry { return false }
-            case let .contraction(launch):
-                if launch.left == entry || launch.right == entry { return true }
-                if launch.result == entry { return false }
-                if let epilogue = launch.epilogue {
-                    if epilogue.buffers.dropLast().contains(entry) { return true }
-                    if epilogue.buffers.last == entry { return false }
-                }
-            }
+            if let readsFirst = step.readsFirst(entry) { return readsFirst }
         }
         return outputs.contains(entry)
     }

@@ -24,8 +24,7 @@ struct SliceGroup: Sendable, Equatable {
     var scratch: [ScratchBuffer] = []
     /// Scratch bytes one slice in flight needs.
     var scratchBytes: Int { scratch.last.map { $0.offset + $0.sliceBytes } ?? 0 }
-    /// Table entries of every member's buffers, member after member: a loop's buffers, or a
-    /// contraction's left, right and result followed by its epilogue's buffers.
+    /// Table entries of every member's buffers, member after member (``CPUStep/arguments``).
     private(set) var arguments: [Int] = []
     /// Where each member's buffers start in ``arguments``.
     private(set) var argumentStarts: [Int] = []
@@ -75,10 +74,7 @@ struct SliceGroup: Sendable, Equatable {
     private mutating func bindArguments(_ steps: [CPUStep]) {
         for step in steps[self.steps] {
             argumentStarts.append(arguments.count)
-            switch step {
-            case let .loop(launch): arguments += launch.buffers
-            case let .contraction(launch): arguments += [launch.left, launch.right, launch.result] + (launch.epilogue?.buffers ?? [])
-            }
+            arguments += step.arguments
         }
         let byEntry = Dictionary(uniqueKeysWithValues: scratch.map { ($0.entry, $0) })
         scratchArguments = arguments.indices.compactMap { position in

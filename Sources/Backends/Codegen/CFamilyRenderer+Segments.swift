@@ -21,16 +21,13 @@ extension CFamilyRenderer {
         let type = kernel.body.resultTypes[0]
         let shape = type.shape
         let extent = shape[innerAxis]
-        let row = IndexExpression(IndexExpression.Variable(name: "o", extent: type.elementCount / extent, level: 1))
-        let leading = IndexExpression.decomposed(row, in: Shape(Array(shape.dimensions[..<innerAxis])))
-        let trailing = [IndexExpression](repeating: IndexExpression(0), count: shape.rank - innerAxis - 1)
         let widths = (1..<extent).reversed().filter { extent % $0 == 0 && extent / $0 <= Self.maximumSegments }
         for width in widths {
             var statements: [String] = []
             var isContiguous = true
             for start in stride(from: 0, to: extent, by: width) {
                 let column = IndexExpression(IndexExpression.Variable(name: "c", extent: width, level: 2)) + start
-                let index = leading + [column] + trailing
+                let index = Self.rowIndex(in: shape, firstColumnAxis: innerAxis, column: column)
                 var segment = lowering(kernel, levels: 3)
                 let element = try segment.value(kernel.body.results[0], at: index)
                 guard segment.tables.isEmpty, segment.indexUses.allSatisfy({ $0.isContiguous(along: "c") }) else {
@@ -47,12 +44,7 @@ extension CFamilyRenderer {
                     + segment.blocks[2] + ["out[\(offset)] = \(segment.stored(element.text, type.dtype));", "}", "}"]
             }
             guard isContiguous else { continue }
-            let loop = [
-                "for (long i = begin; i < end;) {",
-                "const long o = i / \(extent);",
-                "const long c_begin = i - o * \(extent);",
-                "const long c_end = end - o * \(extent) < \(extent) ? end - o * \(extent) : \(extent);",
-            ] + statements + ["i = o * \(extent) + c_end;", "}"]
+            let loop = ["for (long i = begin; i < end;) {"] + Self.rowBounds(extent: extent) + statements + ["i = o * \(extent) + c_end;", "}"]
             return assemble(kernel, tables: [], statements: loop)
         }
         return nil

@@ -185,11 +185,7 @@ public struct CFamilyRenderer: Sendable {
             statements += rows.blocks[1] + pragma + ["for (long c = c_tile; c < c_stop; ++c) {"] + rows.blocks[2]
             statements += [store, "}", "}", "}", "i += \(tile) * \(extent);", "continue;", "}"]
         }
-        statements += [
-            "const long o = i / \(extent);",
-            "const long c_begin = i - o * \(extent);",
-            "const long c_end = end - o * \(extent) < \(extent) ? end - o * \(extent) : \(extent);",
-        ]
+        statements += Self.rowBounds(extent: extent)
         statements += rows.blocks[1] + pragma + ["for (long c = c_begin; c < c_end; ++c) {"] + rows.blocks[2]
         statements += [store, "}", "i = o * \(extent) + c_end;", "}"]
         return assemble(kernel, tables: rows.tables, statements: statements)
@@ -209,14 +205,28 @@ extension CFamilyRenderer {
     /// column `c`), with a lowering that has evaluated the kernel's result there.
     func rowIndex(_ kernel: Kernel, firstColumnAxis: Int) throws(BackendError) -> (index: [IndexExpression], rows: ScalarLowering) {
         let shape = kernel.body.resultTypes[0].shape
-        let extent = Self.columnCount(shape, from: firstColumnAxis)
-        let row = IndexExpression(IndexExpression.Variable(name: "o", extent: shape.elementCount / extent, level: 1))
-        let column = IndexExpression(IndexExpression.Variable(name: "c", extent: extent, level: 2))
-        let index = IndexExpression.decomposed(row, in: Shape(Array(shape.dimensions[..<firstColumnAxis])))
-            + IndexExpression.decomposed(column, in: Shape(Array(shape.dimensions[firstColumnAxis...])))
+        let column = IndexExpression(IndexExpression.Variable(name: "c", extent: Self.columnCount(shape, from: firstColumnAxis), level: 2))
+        let index = Self.rowIndex(in: shape, firstColumnAxis: firstColumnAxis, column: column)
         var rows = lowering(kernel, levels: 3)
         _ = try rows.value(kernel.body.results[0], at: index)
         return (index, rows)
+    }
+
+    /// The index into `shape` of element `column` of row `o`, rows being the axes from `firstColumnAxis` on.
+    static func rowIndex(in shape: Shape, firstColumnAxis: Int, column: IndexExpression) -> [IndexExpression] {
+        let row = IndexExpression(IndexExpression.Variable(name: "o", extent: shape.elementCount / columnCount(shape, from: firstColumnAxis), level: 1))
+        return IndexExpression.decomposed(row, in: Shape(Array(shape.dimensions[..<firstColumnAxis])))
+            + IndexExpression.decomposed(column, in: Shape(Array(shape.dimensions[firstColumnAxis...])))
+    }
+
+    /// Statements starting one pass of a row loop at flat index `i`: its row `o` and the columns
+    /// `c_begin..<c_end` of it that lie in the range `begin..<end`.
+    static func rowBounds(extent: Int) -> [String] {
+        [
+            "const long o = i / \(extent);",
+            "const long c_begin = i - o * \(extent);",
+            "const long c_end = end - o * \(extent) < \(extent) ? end - o * \(extent) : \(extent);",
+        ]
     }
 }
 

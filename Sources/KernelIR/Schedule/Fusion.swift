@@ -16,8 +16,8 @@
 public enum Fusion {
     /// What the backend's contraction kernels can take, which changes what fusion materializes.
     public struct Options: Hashable, Sendable {
-        /// Whether a matmul may read an operand that is a view of a buffer (reshapes and at most
-        /// one permute, ``StridedLayout``) through strides, BLAS's leading dimension and transpose
+        /// Whether a matmul may read an operand that is a view of a buffer (reshapes, a slice and at
+        /// most one permute, ``StridedLayout``) through strides, BLAS's leading dimension and transpose
         /// flag, instead of having the view copied into a buffer of its own. Products read only
         /// transposed are then computed transposed (``ProductTransposition``).
         public var contractionsReadStridedOperands: Bool
@@ -62,12 +62,7 @@ struct Analysis {
         self.graph = graph
         let count = graph.valueCount
         let parameterCount = graph.parameters.count
-        users = [[Int]](repeating: [], count: count)
-        for (position, instruction) in graph.instructions.enumerated() {
-            for operand in instruction.operands where !users[operand.index].contains(parameterCount + position) {
-                users[operand.index].append(parameterCount + position)
-            }
-        }
+        users = Analysis.users(of: graph)
         isCheap = [Bool](repeating: false, count: count)
         var isMaterialized = [Bool](repeating: false, count: count)
         for index in 0..<parameterCount { isMaterialized[index] = true }
@@ -124,6 +119,18 @@ struct Analysis {
         for index in parameterCount..<count where isMaterialized[index] && Analysis.isLibrary(graph, index) {
             if let root = epilogueRoot(of: index), absorbingRoots.insert(root).inserted { self.isMaterialized[index] = false }
         }
+    }
+
+    /// Each value's users (the values of the instructions reading it), each once, in order.
+    static func users(of graph: Graph) -> [[Int]] {
+        let parameterCount = graph.parameters.count
+        var users = [[Int]](repeating: [], count: graph.valueCount)
+        for (position, instruction) in graph.instructions.enumerated() {
+            for operand in instruction.operands where !users[operand.index].contains(parameterCount + position) {
+                users[operand.index].append(parameterCount + position)
+            }
+        }
+        return users
     }
 
     /// Whether `op` only moves or repeats its operand's elements, so a kernel can read it through

@@ -10,8 +10,7 @@ struct ProductTransposition {
     /// permutation `p` moves the matrix axes as a transpose followed by `q` replaced by
     /// `permute(matmul(permute(b, t), permute(a, t)), q)`, `t` the transpose of the last two axes.
     func run(_ graph: Graph) -> Graph {
-        var users = [Int](repeating: 0, count: graph.valueCount)
-        for instruction in graph.instructions { for operand in Set(instruction.operands) { users[operand.index] += 1 } }
+        var users = Analysis.users(of: graph).map(\.count)
         for result in graph.results { users[result.index] += 1 }
         var changed = false
         let rewritten = GraphRewriter.rewriting(graph) { rewriter, instruction in

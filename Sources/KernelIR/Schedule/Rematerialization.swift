@@ -25,12 +25,7 @@ struct Rematerialization {
         let parameterCount = graph.parameters.count
         let count = graph.valueCount
         guard graph.instructions.count >= 16 else { return graph }
-        var users = [[Int]](repeating: [], count: count)
-        for (position, instruction) in graph.instructions.enumerated() {
-            for operand in instruction.operands where !users[operand.index].contains(parameterCount + position) {
-                users[operand.index].append(parameterCount + position)
-            }
-        }
+        var users = Analysis.users(of: graph)
         for result in graph.results { users[result.index].append(Int.max) }
         let distance = graph.instructions.count / 8
         // For each qualifying value: its expression's instructions (ascending) and where distant users start.

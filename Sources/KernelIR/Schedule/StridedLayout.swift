@@ -82,8 +82,11 @@ public struct StridedLayout: Hashable, Sendable {
         offset = base.offset
     }
 
+    /// Whether the operand's elements lie in row-major order, one after another, from ``offset``.
+    public var isRowMajor: Bool { strides == shape.strides }
+
     /// Whether the buffer holds the operand in row-major order from its first element.
-    public var isContiguous: Bool { offset == 0 && strides == shape.strides }
+    public var isContiguous: Bool { offset == 0 && isRowMajor }
 
     /// Whether the matrices (the last two axes) have a unit stride along their columns or rows
     /// and a leading dimension that covers the unit axis, as BLAS requires (empty matrices always are).
