@@ -160,6 +160,32 @@ func openCLSourceParsesAsOpenCLC() throws {
     }
 }
 
+@Test func relaxedExponentialsAreWithinTwoUlpsEverywhere() throws {
+    // Every 1/64 from -110 to 95 (beyond both ends of a float's finite, nonzero e^x), and the specials.
+    var inputs = stride(from: -110.0, through: 95.0, by: 1.0 / 64).map { $0 }
+    inputs += [0, -0.0, 1e-30, -1e-30, .infinity, -.infinity, .nan, 88.72, 88.73, -103.9, -87.5]
+    let builder = GraphBuilder(name: "exponentials")
+    let x = builder.parameter(TensorType(.f32, [inputs.count]), name: "x")
+    let graph = builder.build(returning: [try builder.exp(x)])
+    var schedule = Fusion.schedule(graph)
+    // A result stays exact; relaxing it here shows what a kernel whose exp feeds a large sum computes.
+    #expect(schedule.kernels[0].relaxedExponentials.isEmpty)
+    schedule.kernels[0].relaxedExponentials = Set(graph.instructions.map(\.name))
+    let compiler = LoopKernelHarness.compiler()
+    #expect(try compiler.source(for: schedule).contains("acc_exp_relaxed_f32("))
+    let input = TensorValue(TensorType(.f32, [inputs.count]), scalars: inputs.map { Double(Float($0)) })
+    let got = try LoopKernelHarness.run(schedule, inputs: [input], kernels: compiler.compile(CPUKernelCompiler.loopKernels(of: schedule)))[0]
+    let want = try Interpreter().run(graph, inputs: [input])[0]
+    for (position, (g, w)) in zip(got.scalars, want.scalars).enumerated() {
+        let (g, w) = (Float(g), Float(w))
+        if w.isNaN || w.isInfinite || w == 0 {
+            #expect(g.bitPattern == w.bitPattern || (g.isNaN && w.isNaN), "exp(\(inputs[position])) = \(g), expected \(w)")
+        } else {
+            #expect(abs(g - w) <= 2 * w.ulp, "exp(\(inputs[position])) = \(g), expected \(w)")
+        }
+    }
+}
+
 @Test func outputsBeyondTheCachesAreWrittenWithStreamingStores() throws {
     // 32 MiB and 5 elements: unaligned heads and tails around the 16-element streaming blocks.
     let count = (32 << 20) / 4 + 5

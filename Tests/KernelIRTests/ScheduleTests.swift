@@ -142,3 +142,50 @@ private func expectSameResults(_ schedule: Schedule, _ graph: Graph, seed: Int,
     let inputs = PrimitiveCase(name: graph.name, graph: graph, domain: .positive).inputs(seed: seed)
     #expect(try Interpreter().run(schedule, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)), sourceLocation: sourceLocation)
 }
+
+/// The names of the `exp` instructions of every kernel of `file`'s first function that may be relaxed.
+private func relaxedExponentials(of file: String) throws -> (relaxed: Set<String>, all: [String]) {
+    let graph = try #require(try KernelLibrary.module(file).functions.first)
+    let schedule = Fusion.schedule(graph)
+    let exponentials = graph.instructions.filter { $0.op == .unary(.exp) }.map(\.name)
+    return (schedule.kernels.reduce(into: []) { $0.formUnion($1.relaxedExponentials) }, exponentials)
+}
+
+@Test func softmaxExponentialsFeedingAProductMayBeRelaxed() throws {
+    // Attention's probabilities over 16 keys, multiplied by the values: every exp is in a sum of 16.
+    let builder = GraphBuilder(name: "attend")
+    let scores = builder.parameter(TensorType(.f32, [2, 16, 16]), name: "scores")
+    let values = builder.parameter(TensorType(.f32, [2, 16, 8]), name: "values")
+    let graph = builder.build(returning: [try builder.matmul(builder.softmax(scores), values)])
+    let schedule = Fusion.schedule(graph)
+    let exponentials = Set(graph.instructions.filter { $0.op == .unary(.exp) }.map(\.name))
+    #expect(!exponentials.isEmpty)
+    #expect(schedule.kernels.reduce(into: Set<String>()) { $0.formUnion($1.relaxedExponentials) } == exponentials)
+    let inputs = PrimitiveCase(name: "", graph: graph, domain: .signed).inputs(seed: 3)
+    #expect(try Interpreter().run(schedule, inputs: inputs) == (try Interpreter().run(graph, inputs: inputs)))
+}
+
+@Test func exponentialsReachingResultsOrSinesStayExact() throws {
+    // softmax.kir returns exp(x - max) / sum through a division: what the user reads stays exact.
+    #expect(try relaxedExponentials(of: "softmax.kir").relaxed.isEmpty)
+    // The timestep embedding's frequencies are scaled into a sine's argument.
+    let (relaxed, all) = try relaxedExponentials(of: "timestep_embedding.kir")
+    #expect(!all.isEmpty && relaxed.isEmpty)
+}
+
+@Test func onlySumsOfManyTermsEndTheNeedForExactness() throws {
+    func relaxed(summing terms: Int, thenSine: Bool) throws -> Set<String> {
+        let builder = GraphBuilder(name: "sums")
+        let x = builder.parameter(TensorType(.f32, [2, terms]), name: "x")
+        let total = try builder.reduce(.sum, builder.exp(x), over: [1], keepingDimensions: false)
+        return ExponentialPrecision.relaxedExponentials(in: builder.build(returning: [thenSine ? try builder.unary(.sin, total) : total]))
+    }
+    #expect(try relaxed(summing: 16, thenSine: false).count == 1)
+    #expect(try relaxed(summing: 16, thenSine: true).count == 1)
+    #expect(try relaxed(summing: 4, thenSine: false).isEmpty)
+    // A max passes one element through: its error is undiluted.
+    let builder = GraphBuilder(name: "max")
+    let x = builder.parameter(TensorType(.f32, [2, 16]), name: "x")
+    let largest = try builder.reduce(.max, builder.exp(x), over: [1], keepingDimensions: false)
+    #expect(ExponentialPrecision.relaxedExponentials(in: builder.build(returning: [largest])).isEmpty)
+}

@@ -77,7 +77,9 @@ public struct CFamilyRenderer: Sendable {
     }
 
     func lowering(_ kernel: Kernel, levels: Int) -> ScalarLowering {
-        ScalarLowering(body: kernel.body, dialect: dialect, device: device, tablePrefix: Self.functionNameToken, levels: levels)
+        var lowering = ScalarLowering(body: kernel.body, dialect: dialect, device: device, tablePrefix: Self.functionNameToken, levels: levels)
+        lowering.relaxedExponentials = kernel.relaxedExponentials
+        return lowering
     }
 
     func assemble(_ kernel: Kernel, tables: [String], statements: [String]) -> String {

@@ -34,6 +34,9 @@ struct ScalarLowering {
     /// Parameters whose value is already in a variable rather than a buffer, by parameter position:
     /// a contraction's result, which an OpenCL GEMM kernel hands its fused epilogue in a register.
     var substitutedParameters: [Int: CValue] = [:]
+    /// The body's `exp` instructions, by name, computed within a few ulps rather than correctly
+    /// rounded (``Kernel/relaxedExponentials``).
+    var relaxedExponentials: Set<String> = []
 
     private var memo: [MemoKey: CValue] = [:]
     /// The table of each `.elements` constant already declared, by value index.
@@ -85,6 +88,9 @@ struct ScalarLowering {
         let operands = instruction.operands
         let dtype = instruction.type.dtype
         switch instruction.op {
+        case .unary(.exp) where relaxedExponentials.contains(instruction.name):
+            let x = try self.value(operands[0], at: index)
+            return local(rounded("acc_exp_relaxed_f32(\(x.text))", dtype), dtype, level: x.level)
         case let .unary(function):
             let x = try self.value(operands[0], at: index)
             return local(try unary(function, x.text, dtype), dtype, level: x.level)

@@ -46,7 +46,13 @@ public enum Fusion {
         for index in graph.parameters.count..<graph.valueCount where analysis.isMaterialized[index] {
             kernels.append(analysis.kernel(rootedAt: index))
         }
-        return MemoryPlan.schedule(graph, kernels: kernels.map { ($0.root, $0.kernel, $0.body, $0.inputs) })
+        var schedule = MemoryPlan.schedule(graph, kernels: kernels.map { ($0.root, $0.kernel, $0.body, $0.inputs) })
+        let relaxed = ExponentialPrecision.relaxedExponentials(in: graph)
+        for position in schedule.kernels.indices {
+            let names = schedule.kernels[position].body.instructions.map(\.name)
+            schedule.kernels[position].relaxedExponentials = relaxed.intersection(names)
+        }
+        return schedule
     }
 }
 

@@ -59,7 +59,8 @@ extension Kernel {
         guard let result = mapping[body.results[0]] else { preconditionFailure("Kernel.contractionParts: epilogue result missing") }
         // Views that only fed the contraction are dead in the epilogue.
         let epilogueBody = DeadCodeElimination().run(builder.build(returning: [result]))
-        let epilogue = Kernel(kind: .loop, body: epilogueBody, inputs: inputs + [output], output: output)
+        let epilogue = Kernel(kind: .loop, body: epilogueBody, inputs: inputs + [output], output: output,
+                              relaxedExponentials: relaxedExponentials)
         return ContractionParts(op: contraction.op, operandInputs: operandInputs, operandLayouts: operandLayouts,
                                 type: contraction.type, epilogue: epilogue)
     }

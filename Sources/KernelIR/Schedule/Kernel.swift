@@ -22,13 +22,17 @@ public struct Kernel: Hashable, Sendable {
     public var inputs: [BufferID]
     /// The buffer written.
     public var output: BufferID
+    /// The body's `exp` instructions, by name, that a backend may compute within a few ulps rather
+    /// than correctly rounded (``ExponentialPrecision``); every other one must be exact.
+    public var relaxedExponentials: Set<String>
 
     /// Creates a kernel.
-    public init(kind: Kind, body: Graph, inputs: [BufferID], output: BufferID) {
+    public init(kind: Kind, body: Graph, inputs: [BufferID], output: BufferID, relaxedExponentials: Set<String> = []) {
         self.kind = kind
         self.body = body
         self.inputs = inputs
         self.output = output
+        self.relaxedExponentials = relaxedExponentials
     }
 
     /// Floating-point operations: 2 per multiply-add of a contraction, one per element of each other op.
