@@ -41,16 +41,20 @@ func scheduledKernelFunctionMatchesTheGraph(_ file: String) throws {
     #expect(schedule.kernels[0].body.instructions.map(\.op.mnemonic) == ["sub", "mul", "reduce_sum"])
 }
 
-@Test func memoryPlanReusesBuffersOfDeadValues() throws {
-    // A chain of reductions: each intermediate dies as soon as the next one is computed.
+/// A chain of `length` reductions: each intermediate dies as soon as the next one is computed.
+private func reductionChain(length: Int) throws -> Graph {
     let builder = GraphBuilder(name: "chain")
     var x = builder.parameter(TensorType(.f32, [4, 4, 4, 4]), name: "x")
-    for _ in 0..<3 {
+    for _ in 0..<length {
         let total = try builder.reduce(.sum, x, over: [0], keepingDimensions: true)
         x = try builder.exp(builder.broadcast(total, to: [4, 4, 4, 4]))
         x = try builder.mul(x, x)
     }
-    let graph = builder.build(returning: [x])
+    return builder.build(returning: [x])
+}
+
+@Test func memoryPlanReusesBuffersOfDeadValues() throws {
+    let graph = try reductionChain(length: 3)
     let schedule = Fusion.schedule(graph)
     #expect(schedule.peakBytes < MemoryPlan.unplannedBytes(of: schedule))
     let input = PrimitiveCase(name: "", graph: graph, domain: .signed).inputs(seed: 1)
@@ -188,4 +192,25 @@ private func relaxedExponentials(of file: String) throws -> (relaxed: Set<String
     let x = builder.parameter(TensorType(.f32, [2, 16]), name: "x")
     let largest = try builder.reduce(.max, builder.exp(x), over: [1], keepingDimensions: false)
     #expect(ExponentialPrecision.relaxedExponentials(in: builder.build(returning: [largest])).isEmpty)
+}
+
+@Test func freedSlotsWaitTheReuseDistance() throws {
+    let graph = try reductionChain(length: 8)
+    // For each kernel writing a slot an earlier kernel touched: how many kernels lie between.
+    func reuseGaps(_ schedule: Schedule) -> [Int] {
+        var lastTouched: [BufferID: Int] = [:]
+        var gaps: [Int] = []
+        for (position, kernel) in schedule.kernels.enumerated() {
+            if let last = lastTouched[kernel.output], !schedule.isInput(kernel.output) { gaps.append(position - last) }
+            for buffer in kernel.inputs + [kernel.output] { lastTouched[buffer] = position }
+        }
+        return gaps
+    }
+    let tight = Fusion.schedule(graph)
+    let spaced = Fusion.schedule(graph, options: Fusion.Options(slotReuseDistance: 4))
+    #expect(reuseGaps(tight).contains { $0 <= 4 })
+    #expect(!reuseGaps(spaced).isEmpty && reuseGaps(spaced).allSatisfy { $0 > 4 })
+    #expect(spaced.peakBytes > tight.peakBytes)
+    let input = PrimitiveCase(name: "", graph: graph, domain: .signed).inputs(seed: 1)
+    #expect(try Interpreter().run(spaced, inputs: input) == (try Interpreter().run(graph, inputs: input)))
 }

@@ -16,8 +16,12 @@ public final class CPUDevice: Device {
     /// OpenBLAS reads views of buffers (transposes, head-split attention layouts, flattened
     /// batches) through its leading-dimension and transpose arguments, so such views feeding a
     /// matmul are never copied. With slice groups on, cheap values the backward pass reads again are
-    /// recomputed there, so both copies live in a group's scratch rather than in memory.
-    public var fusionOptions: Fusion.Options { Fusion.Options(contractionsReadStridedOperands: true, recomputesForDistantUsers: SliceGroup.isEnabled) }
+    /// recomputed there, so both copies live in a group's scratch rather than in memory, and freed
+    /// slots wait ``SliceGroup/slotReuseDistance`` kernels before reuse, so groups are not cut short.
+    public var fusionOptions: Fusion.Options {
+        Fusion.Options(contractionsReadStridedOperands: true, recomputesForDistantUsers: SliceGroup.isEnabled,
+                       slotReuseDistance: SliceGroup.isEnabled ? SliceGroup.slotReuseDistance : 0)
+    }
     let node: CPUNode
     let pool: WorkerPool
     private let queue: DispatchQueue

@@ -28,10 +28,19 @@ public enum Fusion {
         /// as the CPU's slice groups do; elsewhere it only adds a kernel.
         public var recomputesForDistantUsers: Bool
 
-        /// Creates options; by default contractions read plain buffers only and nothing is recomputed.
-        public init(contractionsReadStridedOperands: Bool = false, recomputesForDistantUsers: Bool = false) {
+        /// Kernels a buffer slot stays unused after its last read before ``MemoryPlan`` gives it to
+        /// another value. A device that runs neighbouring kernels together slice by slice (the CPU's
+        /// slice groups) can only do so when none of them overwrites a slot another still reads at a
+        /// different slicing; reusing the most recently freed slot, as a plan without this distance
+        /// does, puts such a slot in nearly every attention backward. Costs peak memory.
+        public var slotReuseDistance: Int
+
+        /// Creates options; by default contractions read plain buffers only, nothing is recomputed,
+        /// and a freed slot may be reused by the next kernel.
+        public init(contractionsReadStridedOperands: Bool = false, recomputesForDistantUsers: Bool = false, slotReuseDistance: Int = 0) {
             self.contractionsReadStridedOperands = contractionsReadStridedOperands
             self.recomputesForDistantUsers = recomputesForDistantUsers
+            self.slotReuseDistance = slotReuseDistance
         }
     }
 
@@ -46,7 +55,8 @@ public enum Fusion {
         for index in graph.parameters.count..<graph.valueCount where analysis.isMaterialized[index] {
             kernels.append(analysis.kernel(rootedAt: index))
         }
-        var schedule = MemoryPlan.schedule(graph, kernels: kernels.map { ($0.root, $0.kernel, $0.body, $0.inputs) })
+        var schedule = MemoryPlan.schedule(graph, kernels: kernels.map { ($0.root, $0.kernel, $0.body, $0.inputs) },
+                                           reuseDistance: options.slotReuseDistance)
         let relaxed = ExponentialPrecision.relaxedExponentials(in: graph)
         for position in schedule.kernels.indices {
             let names = schedule.kernels[position].body.instructions.map(\.name)

@@ -1,6 +1,6 @@
 /// Assigns every materialized value a slot of device memory, reusing a slot once the value it
-/// held has been read for the last time, so peak memory follows liveness rather than the sum of
-/// all intermediates.
+/// held has been read for the last time (and, with a reuse distance, once that many kernels have
+/// passed since), so peak memory follows liveness rather than the sum of all intermediates.
 public enum MemoryPlan {
     /// Bytes of every materialized intermediate and result, if each had its own buffer: what the
     /// plan saves is the difference from ``Schedule/peakBytes``.
@@ -8,7 +8,8 @@ public enum MemoryPlan {
         schedule.kernels.reduce(0) { $0 + schedule.bytesWritten(by: $1) }
     }
 
-    static func schedule(_ graph: Graph, kernels: [(root: Int, kind: Kernel.Kind, body: Graph, inputs: [Int])]) -> Schedule {
+    static func schedule(_ graph: Graph, kernels: [(root: Int, kind: Kernel.Kind, body: Graph, inputs: [Int])],
+                         reuseDistance: Int = 0) -> Schedule {
         let parameterCount = graph.parameters.count
         let results = Set(graph.results.map(\.index))
         // The last kernel reading each value; results stay live to the end.
@@ -21,12 +22,15 @@ public enum MemoryPlan {
         var slotOf: [Int: Int] = [:]
         var expiring: [Int: [Int]] = [:]
         var planned: [Kernel] = []
+        // The last kernel that wrote or read each slot.
+        var lastTouched: [Int: Int] = [:]
         for (position, kernel) in kernels.enumerated() {
             let bytes = graph.type(of: Value(index: kernel.root)).byteCount
+            let idle = freeSlots.filter { lastTouched[$0].map { position - $0 > reuseDistance } ?? true }
             let slot: Int
-            if let bestFit = freeSlots.filter({ slotSizes[$0] >= bytes }).min(by: { slotSizes[$0] < slotSizes[$1] }) {
+            if let bestFit = idle.filter({ slotSizes[$0] >= bytes }).min(by: { slotSizes[$0] < slotSizes[$1] }) {
                 slot = bestFit
-            } else if let largest = freeSlots.max(by: { slotSizes[$0] < slotSizes[$1] }) {
+            } else if let largest = idle.max(by: { slotSizes[$0] < slotSizes[$1] }) {
                 slot = largest
                 slotSizes[slot] = bytes
             } else {
@@ -35,6 +39,8 @@ public enum MemoryPlan {
             }
             freeSlots.removeAll { $0 == slot }
             slotOf[kernel.root] = slot
+            lastTouched[slot] = position
+            for input in kernel.inputs { if let read = slotOf[input] { lastTouched[read] = position } }
             func buffer(_ value: Int) -> BufferID {
                 value < parameterCount ? BufferID(index: value) : BufferID(index: parameterCount + (slotOf[value] ?? -1))
             }
