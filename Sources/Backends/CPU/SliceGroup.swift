@@ -42,11 +42,12 @@ struct SliceGroup: Sendable, Equatable {
     /// piece of work for the matrix library (smaller slices measured slower on vdit-s).
     static func sliceCounts(threads: Int) -> ClosedRange<Int> { (2 * threads)...(4 * threads) }
 
-    /// Kernels a freed buffer slot waits before the memory plan reuses it (``Fusion/Options/slotReuseDistance``),
-    /// so that a group's members rarely overwrite a slot an earlier member read at another slicing:
-    /// on vdit-s this lets each attention backward run as one group instead of three, for 24% more
-    /// peak memory (166 to 206 MB); 8 kernels kept most breaks and 32 gained nothing more.
-    static let slotReuseDistance = 16
+    /// Kernels a freed buffer slot waits before the memory plan gives it to a value of another size
+    /// (``Fusion/Options/slotReuseDistance``), so that a group's members rarely overwrite a slot an
+    /// earlier member read at another slicing: on vdit-s each block's forward and attention backward
+    /// then run as one group each (47 groups a step, were 72), and peak memory falls from 166 to
+    /// 142 MB, since values of one size now share slots. 16 and 64 kernels measured the same.
+    static let slotReuseDistance = 32
 
     /// Whether executables group steps: on unless `ACC_SLICE_GROUPS=0`, which runs every step alone
     /// (for comparing the two).

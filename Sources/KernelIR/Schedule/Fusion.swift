@@ -28,11 +28,12 @@ public enum Fusion {
         /// as the CPU's slice groups do; elsewhere it only adds a kernel.
         public var recomputesForDistantUsers: Bool
 
-        /// Kernels a buffer slot stays unused after its last read before ``MemoryPlan`` gives it to
-        /// another value. A device that runs neighbouring kernels together slice by slice (the CPU's
-        /// slice groups) can only do so when none of them overwrites a slot another still reads at a
-        /// different slicing; reusing the most recently freed slot, as a plan without this distance
-        /// does, puts such a slot in nearly every attention backward. Costs peak memory.
+        /// Kernels a buffer slot stays unused after its last access before ``MemoryPlan`` gives it to
+        /// a value of another size (a value of the same size may take it at once). A device that runs
+        /// neighbouring kernels together slice by slice (the CPU's slice groups) can only do so when
+        /// none of them overwrites a slot another still reads at a different slicing; reusing the most
+        /// recently freed slot whatever its last size, as a plan without this distance does, puts
+        /// such a slot in nearly every attention backward.
         public var slotReuseDistance: Int
 
         /// Creates options; by default contractions read plain buffers only, nothing is recomputed,

@@ -1,6 +1,7 @@
 /// Assigns every materialized value a slot of device memory, reusing a slot once the value it
 /// held has been read for the last time (and, with a reuse distance, once that many kernels have
-/// passed since), so peak memory follows liveness rather than the sum of all intermediates.
+/// passed since or when the new value has the old one's size), so peak memory follows liveness
+/// rather than the sum of all intermediates.
 public enum MemoryPlan {
     /// Bytes of every materialized intermediate and result, if each had its own buffer: what the
     /// plan saves is the difference from ``Schedule/peakBytes``.
@@ -22,11 +23,16 @@ public enum MemoryPlan {
         var slotOf: [Int: Int] = [:]
         var expiring: [Int: [Int]] = [:]
         var planned: [Kernel] = []
-        // The last kernel that wrote or read each slot.
+        // The last kernel that wrote or read each slot, and the size of the value it last held.
         var lastTouched: [Int: Int] = [:]
+        var occupantBytes: [Int: Int] = [:]
         for (position, kernel) in kernels.enumerated() {
             let bytes = graph.type(of: Value(index: kernel.root)).byteCount
-            let idle = freeSlots.filter { lastTouched[$0].map { position - $0 > reuseDistance } ?? true }
+            // A slot whose last value had this one's size is taken at once: same-size accesses cut
+            // into slices alike, which is what the distance protects.
+            let idle = freeSlots.filter { slot in
+                occupantBytes[slot] == bytes || lastTouched[slot].map { position - $0 > reuseDistance } ?? true
+            }
             let slot: Int
             if let bestFit = idle.filter({ slotSizes[$0] >= bytes }).min(by: { slotSizes[$0] < slotSizes[$1] }) {
                 slot = bestFit
@@ -40,6 +46,7 @@ public enum MemoryPlan {
             freeSlots.removeAll { $0 == slot }
             slotOf[kernel.root] = slot
             lastTouched[slot] = position
+            occupantBytes[slot] = bytes
             for input in kernel.inputs { if let read = slotOf[input] { lastTouched[read] = position } }
             func buffer(_ value: Int) -> BufferID {
                 value < parameterCount ? BufferID(index: value) : BufferID(index: parameterCount + (slotOf[value] ?? -1))
