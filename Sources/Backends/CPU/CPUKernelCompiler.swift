@@ -20,8 +20,9 @@ public struct CPUKernelCompiler: Sendable {
     let cache: KernelCache
     let renderer: CFamilyRenderer
 
-    /// Finds the C compiler and the cache directory `environment` names.
-    public init(device: DeviceID, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// Finds the C compiler and the cache directory `environment` names; unless `quiet`, says once
+    /// on stderr when there is no compiler.
+    public init(device: DeviceID, environment: [String: String] = ProcessInfo.processInfo.environment, quiet: Bool = false) {
         self.device = device
         cache = KernelCache(directory: KernelCache.directory(environment: environment))
         renderer = CFamilyRenderer(dialect: .c, device: device)
@@ -33,7 +34,7 @@ public struct CPUKernelCompiler: Sendable {
             compiler = nil
             let message = "acc: \(unavailable.reason); \(device) runs fused kernels in the reference interpreter, which is slow. Install gcc or clang, or set ACC_CC"
             warning = message
-            Self.printOnce(message)
+            if !quiet { Self.printOnce(message) }
         }
     }
 
@@ -95,26 +96,33 @@ public struct CPUKernelCompiler: Sendable {
         }
         guard !kernels.isEmpty else { return Build(kernels: [], isCacheHit: true, entry: nil) }
         let unit = try renderer.translationUnit(for: kernels)
-        let source = "/* acc CPU kernels. compiler: \(compiler.path) (\(compiler.version)); flags: "
-            + compiler.flags.joined(separator: " ") + " */\n" + unit.source
         let symbols = Array(Set(unit.functionNames)).sorted()
-        let entry = cache.entry(for: source)
-        let label = Self.label(kernels)
-
-        let library: CompiledLibrary
-        let isCacheHit: Bool
-        if cache.isValid(entry, for: source), case let .success(opened) = CompiledLibrary.open(path: entry.library.path, symbols: symbols) {
-            library = opened
-            isCacheHit = true
-        } else {
-            library = try buildLibrary(source, entry: entry, symbols: symbols, compiler: compiler, label: label)
-            isCacheHit = false
-        }
+        let (library, entry, isCacheHit) = try open(unit.source, symbols: symbols, label: Self.label(kernels), compiler: compiler)
         let entryOfSymbol = Dictionary(uniqueKeysWithValues: symbols.enumerated().map { ($1, $0) })
         let compiled: [any LoopKernel] = zip(kernels, unit.functionNames).map { kernel, name in
             CompiledLoopKernel(name: kernel.body.name, library: library, entry: entryOfSymbol[name] ?? 0)
         }
         return Build(kernels: compiled, isCacheHit: isCacheHit, entry: entry)
+    }
+
+    /// C source other than kernels (``TiledGEMM``) compiled like them, through the cache, with its
+    /// entry points `symbols` in that order; `nil` when there is no C compiler.
+    /// - Throws: ``BackendError/compilationFailed(_:kernel:log:source:)`` naming `label`.
+    func library(source: String, symbols: [String], label: String) throws(BackendError) -> CompiledLibrary? {
+        guard let compiler else { return nil }
+        return try open(source, symbols: symbols, label: label, compiler: compiler).library
+    }
+
+    /// `source` as a loaded library: from the cache when it holds it, else compiled into it.
+    private func open(_ source: String, symbols: [String], label: String, compiler: CCompiler) throws(BackendError)
+        -> (library: CompiledLibrary, entry: KernelCache.Entry, isCacheHit: Bool) {
+        let source = "/* acc CPU kernels. compiler: \(compiler.path) (\(compiler.version)); flags: "
+            + compiler.flags.joined(separator: " ") + " */\n" + source
+        let entry = cache.entry(for: source)
+        if cache.isValid(entry, for: source), case let .success(opened) = CompiledLibrary.open(path: entry.library.path, symbols: symbols) {
+            return (opened, entry, true)
+        }
+        return (try buildLibrary(source, entry: entry, symbols: symbols, compiler: compiler, label: label), entry, false)
     }
 
     private func buildLibrary(_ source: String, entry: KernelCache.Entry, symbols: [String], compiler: CCompiler,

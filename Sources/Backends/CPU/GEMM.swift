@@ -29,6 +29,9 @@ struct GEMMPlan: Sendable {
     private let leftCount: Int
     private let rightCount: Int
     private let outputCount: Int
+    /// The tiled loops that compute each product instead of OpenBLAS, when they are faster for its
+    /// shape (``TiledGEMM/prefers(rows:columns:depth:)``).
+    let tiled: TiledGEMM?
 
     /// Multiply-adds below which a product is not worth handing to another thread.
     static let singleThreadedWork = 1 << 18
@@ -99,6 +102,9 @@ struct GEMMPlan: Sendable {
                 return (offset(left, leftBatch, index), offset(right, rightBatch, index))
             }
         }
+        let packs = rightStrides.column != 1 && n > 1
+        tiled = TiledGEMM.prefers(rows: m, columns: n, depth: k) && (!packs || k <= TiledGEMM.maximumPackedDepth)
+            ? TiledGEMM.shared : nil
         for dimension in [rows, n, k, leftStrides.row, leftStrides.column, rightStrides.row, rightStrides.column]
             where blasint(exactly: dimension) == nil {
             throw .notImplemented(device, "matmul \(left.shape) x \(right.shape): dimension \(dimension) exceeds OpenBLAS's 32-bit integers")
@@ -142,11 +148,22 @@ struct GEMMPlan: Sendable {
                 let batch = task / split.blocksPerProduct
                 let (rowRange, columnRange) = split.block(task % split.blocksPerProduct)
                 let (i, j) = (rowRange.lowerBound, columnRange.lowerBound)
-                Self.sgemm(rows: rowRange.count, columns: columnRange.count, depth: depth,
-                           left: left + offsets[batch].left + i * leftStrides.row, strides: leftStrides,
-                           right: right + offsets[batch].right + j * rightStrides.column, strides: rightStrides,
-                           output: output + batch * product + i * columns + j, outputStride: columns)
+                multiply(rows: rowRange.count, columns: columnRange.count,
+                         left: left + offsets[batch].left + i * leftStrides.row,
+                         right: right + offsets[batch].right + j * rightStrides.column,
+                         output: output + batch * product + i * columns + j)
             }
+        }
+    }
+
+    /// One product's block of `rows x columns` on the calling thread, in the tiled loops or OpenBLAS.
+    func multiply(rows: Int, columns: Int, left: UnsafePointer<Float>, right: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        if let tiled, depth > 0 {
+            tiled.multiply(rows: rows, columns: columns, depth: depth, left: left, strides: leftStrides, right: right,
+                           strides: rightStrides, output: output, outputStride: self.columns)
+        } else {
+            Self.sgemm(rows: rows, columns: columns, depth: depth, left: left, strides: leftStrides, right: right,
+                       strides: rightStrides, output: output, outputStride: self.columns)
         }
     }
 

@@ -47,10 +47,8 @@ extension GEMMPlan {
         let product = rows * columns
         forEachPiece(ofSlice: slice, of: slices) { batch, rowRange in
             let row = rowRange.lowerBound
-            Self.sgemm(rows: rowRange.count, columns: columns, depth: depth,
-                       left: left + offsets[batch].left + row * leftStrides.row, strides: leftStrides,
-                       right: right + offsets[batch].right, strides: rightStrides,
-                       output: output + batch * product + row * columns, outputStride: columns)
+            multiply(rows: rowRange.count, columns: columns, left: left + offsets[batch].left + row * leftStrides.row,
+                     right: right + offsets[batch].right, output: output + batch * product + row * columns)
         }
     }
 }
