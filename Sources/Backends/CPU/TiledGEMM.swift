@@ -52,10 +52,14 @@ final class TiledGEMM: Sendable {
         guard rows > 0, columns > 0 else { return }
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 8) { parameters in
             guard let block = parameters.baseAddress else { return }
-            for (position, value) in [rows, columns, depth, leftStrides.row, leftStrides.column, rightStrides.row,
-                                      rightStrides.column, outputStride].enumerated() {
-                (block + position).initialize(to: value)
-            }
+            block.initialize(to: rows)
+            (block + 1).initialize(to: columns)
+            (block + 2).initialize(to: depth)
+            (block + 3).initialize(to: leftStrides.row)
+            (block + 4).initialize(to: leftStrides.column)
+            (block + 5).initialize(to: rightStrides.row)
+            (block + 6).initialize(to: rightStrides.column)
+            (block + 7).initialize(to: outputStride)
             withUnsafeTemporaryAllocation(of: UnsafeMutableRawPointer.self, capacity: 4) { buffers in
                 guard let base = buffers.baseAddress else { return }
                 base.initialize(to: UnsafeMutableRawPointer(block))
