@@ -13,9 +13,11 @@ import Testing
 func tiledProductsMatchDoubleSums(_ problem: (rows: Int, columns: Int, depth: Int, transposesLeft: Bool, transposesRight: Bool)) throws {
     let tiled = try #require(TiledGEMM.shared, "no C compiler for the tiled loops")
     let (m, n, k) = (problem.rows, problem.columns, problem.depth)
-    var generator = SplitMix(seed: UInt64(m * 1000 + n * 10 + k))
-    let a = (0..<(m * k)).map { _ in generator.nextFloat() - 0.5 }
-    let b = (0..<(k * n)).map { _ in generator.nextFloat() - 0.5 }
+    let builder = GraphBuilder(name: "operands")
+    let operands = builder.build(returning: [builder.parameter(TensorType(.f32, [m * k]), name: "a"),
+                                             builder.parameter(TensorType(.f32, [k * n]), name: "b")])
+    let inputs = TestInputs.random(for: operands, seed: m * 1000 + n * 10 + k)
+    let (a, b) = (inputs[0].scalars.map { Float($0) }, inputs[1].scalars.map { Float($0) })
     let leftStrides = problem.transposesLeft ? (row: 1, column: m) : (row: k, column: 1)
     let rightStrides = problem.transposesRight ? (row: 1, column: k) : (row: n, column: 1)
     // The output is written with a row stride wider than its rows: columns past `n` stay untouched.
@@ -51,17 +53,4 @@ func tiledProductsMatchDoubleSums(_ problem: (rows: Int, columns: Int, depth: In
                               leftCount: 2048 * 128, rightCount: 128 * 512, output: TensorType(.f32, [2048, 512]), device: "cpu:0")
     #expect((attention.tiled != nil) == (TiledGEMM.shared != nil && TiledGEMM.policy != "blas"))
     #expect((linear.tiled != nil) == (TiledGEMM.shared != nil && TiledGEMM.policy == "tiled"))
-}
-
-/// A small deterministic generator of floats in [0, 1).
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func nextFloat() -> Float {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Float((z ^ (z >> 31)) >> 40) / Float(1 << 24)
-    }
 }
