@@ -9,10 +9,11 @@ import KernelIR
 /// zeroes `C` and then adds the product to it: for a `[256, 32] x [32, 256]` product those passes
 /// cost as much as the arithmetic. The tiled loops read both operands where they lie (only a right
 /// operand stored transposed is copied, 32 columns at a time, to the stack) and write each tile of
-/// eight rows by 32 columns once, from sixteen vector registers. On one core with the operands in
-/// cache they run attention's products 5-14% faster than `sgemm` and a linear layer's about as fast;
-/// in vdit-s's training step, attention's products in these loops made the step 2.6-3.0% faster
-/// (two runs of 12 alternating rounds), every product in them only 1.1%.
+/// twelve rows by 32 columns once, from 24 of the 32 vector registers. On one core with the operands
+/// in cache they run attention's products at 96-110 GFLOP/s and vdit-s's per-sample linear layers at
+/// 107-111, against 100-104 for `sgemm` (the FMA limit is about 115); in vdit-s's training step,
+/// attention's products in these loops (then in tiles of eight rows) made the step 2.6-3.0% faster,
+/// and the twelve-row tiles with the linear layers moved here 1.6-3.6% more (BENCHMARKS.md).
 ///
 /// The source is data (``source``), compiled once per process by the device's C compiler into the
 /// kernel cache; without a compiler every product runs in OpenBLAS.
@@ -110,7 +111,8 @@ final class TiledGEMM: Sendable {
         } \
         for (int r = 0; r < R; ++r) for (int w = 0; w < W; ++w) acc_store16(c + r * ldc + 16 * w, sum[r][w]); \
     }
-    ACC_TILE(8, 2)
+    ACC_TILE(12, 2)
+    ACC_TILE(4, 2)
     ACC_TILE(1, 2)
     ACC_TILE(8, 1)
     ACC_TILE(1, 1)
@@ -132,7 +134,8 @@ final class TiledGEMM: Sendable {
         long j = 0;
         for (; j + 32 <= columns; j += 32) {
             long i = 0;
-            for (; i + 8 <= rows; i += 8) acc_tile_8x2(depth, a + i * ars, ars, acs, b + j, brs, c + i * ldc + j, ldc);
+            for (; i + 12 <= rows; i += 12) acc_tile_12x2(depth, a + i * ars, ars, acs, b + j, brs, c + i * ldc + j, ldc);
+            for (; i + 4 <= rows; i += 4) acc_tile_4x2(depth, a + i * ars, ars, acs, b + j, brs, c + i * ldc + j, ldc);
             for (; i < rows; ++i) acc_tile_1x2(depth, a + i * ars, ars, acs, b + j, brs, c + i * ldc + j, ldc);
         }
         if (j + 16 <= columns) {
