@@ -13,7 +13,7 @@ import KernelIR
 /// in cache they run attention's products at 96-110 GFLOP/s and vdit-s's per-sample linear layers at
 /// 107-111, against 100-104 for `sgemm` (the FMA limit is about 115); in vdit-s's training step,
 /// attention's products in these loops (then in tiles of eight rows) made the step 2.6-3.0% faster,
-/// and the twelve-row tiles with the linear layers moved here 1.6-3.6% more (BENCHMARKS.md).
+/// while the linear layers, whose operands arrive from L3 there, stay faster in OpenBLAS.
 ///
 /// The source is data (``source``), compiled once per process by the device's C compiler into the
 /// kernel cache; without a compiler every product runs in OpenBLAS.
