@@ -96,7 +96,7 @@ final class TiledGEMM: Sendable {
     #endif
     }
 
-    /* C[rows x 16*W] = A[rows x depth] B[depth x 16*W] for rows <= 8 known at compile time through R. */
+    /* C[rows x 16*W] = A[rows x depth] B[depth x 16*W] for rows <= 12 known at compile time through R. */
     #define ACC_TILE(R, W) \
     static inline void acc_tile_##R##x##W(long depth, const float *a, long ars, long acs, const float *b, long brs, float *c, long ldc) { \
         acc_v16 sum[R][W]; \
@@ -128,7 +128,8 @@ final class TiledGEMM: Sendable {
             }
     }
 
-    /* C = A B with B's rows contiguous: panels of 32, then 16 columns, in tiles of 8 rows and then single rows. */
+    /* C = A B with B's rows contiguous: panels of 32 columns in tiles of 12, then 4 rows, then single rows; then a panel
+       of 16 columns in tiles of 8 rows and single rows. */
     static void acc_multiply(long rows, long columns, long depth, const float *a, long ars, long acs,
                              const float *b, long brs, float *c, long ldc) {
         long j = 0;
