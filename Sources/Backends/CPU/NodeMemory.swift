@@ -52,11 +52,10 @@ final class NodeMemory: @unchecked Sendable {
             isNUMA = false
         }
         if huge {
-            let boundary = NodeMemory.hugePageBytes
-            let offset = (boundary - Int(bitPattern: allocation) % boundary) % boundary
-            pointer = allocation + offset
+            let address = Int(bitPattern: allocation)
+            pointer = allocation + (roundedUp(address, to: NodeMemory.hugePageBytes) - address)
             // Advice only: where the kernel declines, the memory stays in ordinary pages.
-            _ = madvise(pointer, size - size % boundary, MADV_HUGEPAGE)
+            _ = madvise(pointer, size - size % NodeMemory.hugePageBytes, MADV_HUGEPAGE)
         } else {
             pointer = allocation
         }
